@@ -1,0 +1,46 @@
+// The subcommand table (STYLE.md F4; ninja's kTools[]): each entry names a
+// command, its one-line help, examples shown by --help, and a setup function
+// that registers its flags on a CLI11 subcommand and returns the handler.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace kiln::cli {
+
+/// Options every command takes.
+struct Globals {
+  std::string root;       ///< --root / KILN_ROOT ("" = default)
+  std::string log_level;  ///< --log-level
+};
+
+/// Runs a parsed command and returns the exit status.
+using Handler = std::function<int(const Globals&)>;
+
+struct Command {
+  const char* name;
+  const char* summary;
+  const char* examples;  ///< shown under "Examples:" in --help
+  Handler (*setup)(CLI::App& sub);
+  std::vector<const char*> aliases = {};
+};
+
+/// The table, in the order `kiln --help` lists it.
+const std::vector<Command>& commands();
+
+// setup functions, one per command (cmd_*.cc)
+Handler setup_images(CLI::App& sub);
+Handler setup_tag(CLI::App& sub);
+Handler setup_rmi(CLI::App& sub);
+Handler setup_inspect(CLI::App& sub);
+Handler setup_prune(CLI::App& sub);
+Handler setup_fsck(CLI::App& sub);
+Handler setup_pull(CLI::App& sub);
+Handler setup_push(CLI::App& sub);
+
+}  // namespace kiln::cli

@@ -1,0 +1,27 @@
+#include "frontend/cli/command.h"
+
+namespace kiln::cli {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"images", "List images in the local store", "  kiln images\n  kiln images --json\n", setup_images},
+      {"tag", "Add names to an image", "  kiln tag busybox mybox:1 registry.example:5000/team/mybox:1\n", setup_tag},
+      {"rmi", "Remove images (by name or id)", "  kiln rmi app:1\n  kiln rmi 3f2a1b4c5d6e\n  kiln rmi --force app:1\n",
+       setup_rmi},
+      {"inspect", "Show an image's manifest and config as JSON",
+       "  kiln inspect busybox\n  kiln inspect sha256:3f2a... | jq .config.config.Cmd\n", setup_inspect},
+      {"pull", "Copy an image into the store",
+       "  kiln pull oci:./layout\n  kiln pull oci-archive:busybox.tar\n  kiln pull docker-archive:saved.tar\n",
+       setup_pull},
+      {"push", "Copy an image out of the store",
+       "  kiln push app:1 oci:/tmp/layout:app\n  kiln push app:1 oci-archive:app.tar\n"
+       "  kiln push app:1 docker-archive:app.tar   # then: podman load -i app.tar\n",
+       setup_push},
+      {"prune", "Remove unreferenced blobs, layer directories and temp files",
+       "  kiln prune\n  kiln prune --build-cache\n", setup_prune},
+      {"fsck", "Verify every blob and reference in the store", "  kiln fsck\n", setup_fsck},
+  };
+  return table;
+}
+
+}  // namespace kiln::cli
