@@ -122,6 +122,9 @@ Result<std::vector<CacheRecord>> LocalKeyIndex::list() {
 }
 
 Result<std::optional<CacheRecord>> MemoryKeyIndex::get(const std::string& key) {
+  if (!valid_key(key)) {
+    return bad_key(key);
+  }
   std::lock_guard<std::mutex> lock(m_mutex);
   auto it = m_records.find(key);
   if (it == m_records.end()) {

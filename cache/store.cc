@@ -180,6 +180,9 @@ Result<void> BlobWriter::finish_into(const oci::Digest& digest) {
 Result<oci::Digest> BlobWriter::commit(const std::optional<oci::Digest>& expected) {
   oci::Digest got = oci::Digest::from_sha256_hex(m_hash.finish_hex());
   if (expected && *expected != got) {
+    m_fd.reset();
+    ::unlink(m_tmp_path.c_str());
+    m_tmp_path.clear();
     return Error(ErrorCode::cache_corrupt,
                  cat("blob digest mismatch: expected `", expected->str(), "`, got `", got.str(), "`"));
   }

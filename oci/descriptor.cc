@@ -9,6 +9,14 @@ std::string Descriptor::annotation(const std::string& key) const {
   return it == annotations.end() ? std::string() : it->second;
 }
 
+Descriptor make_descriptor(std::string_view media_type, Digest digest, int64_t size) {
+  Descriptor d;
+  d.media_type = std::string(media_type);
+  d.digest = std::move(digest);
+  d.size = size;
+  return d;
+}
+
 Json descriptor_to_json(const Descriptor& d) {
   Json j = d.extra.is_object() ? d.extra : Json::object();
   j["mediaType"] = d.media_type;

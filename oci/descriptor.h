@@ -27,6 +27,9 @@ struct Descriptor {
   std::string annotation(const std::string& key) const;
 };
 
+/// A descriptor with just the three required fields.
+Descriptor make_descriptor(std::string_view media_type, Digest digest, int64_t size);
+
 Json descriptor_to_json(const Descriptor& d);
 /// Errors: parse when a field has the wrong type or the digest is malformed.
 Result<Descriptor> descriptor_from_json(const Json& j);
