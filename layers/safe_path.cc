@@ -78,6 +78,9 @@ Result<UniqueFd> SafeRoot::resolve_walk(const std::string& rel, int flags) {
   UniqueFd cur(::dup(m_root.get()));
   std::string done;
   for (const auto& part : split(rel, '/')) {
+    if (part.empty()) {
+      continue;
+    }
     int fd = ::openat(cur.get(), part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
       int err = errno;
@@ -121,7 +124,7 @@ Result<UniqueFd> SafeRoot::resolve(const std::string& rel, int flags) {
 Result<UniqueFd> SafeRoot::create_missing(const std::string& rel) {
   // Resolve the longest existing prefix, then create the rest one by one;
   // each new directory is reopened through the resolver.
-  std::vector<std::string> parts = split(rel, '/');
+  std::vector<std::string> parts = rel.empty() ? std::vector<std::string>() : split(rel, '/');
   std::string prefix;
   UniqueFd cur;
   KILN_TRY_ASSIGN(cur, resolve("", O_PATH));
