@@ -1,0 +1,89 @@
+#include "solver/ops/runner.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "solver/ops/context_hash.h"
+#include "solver/ops/exec_op.h"
+#include "solver/ops/copy_op.h"
+#include "solver/ops/layer_cache.h"
+#include "solver/ops/runner_impl.h"
+#include "solver/ops/snapshot.h"
+#include "util/file.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace kiln::solver::ops {
+
+BuildRunner::BuildRunner(RunnerConfig config) : m_impl(std::make_unique<Impl>(std::move(config))) {}
+
+BuildRunner::~BuildRunner() {
+  if (m_impl) {
+    log_warning_and_drop(m_impl->hasher.save());
+  }
+}
+
+Result<std::string> BuildRunner::content_digest(const Definition& def, int op, std::vector<std::string>* files) {
+  const Op& o = def.ops[static_cast<size_t>(op)];
+  const auto* copy = std::get_if<Copy>(&o.attrs);
+  if (copy == nullptr || o.inputs.size() < 2) {
+    return std::string();
+  }
+  const Op& src = def.ops[static_cast<size_t>(o.inputs[1])];
+  if (const auto* ctx = std::get_if<ContextSource>(&src.attrs)) {
+    KILN_TRY_ASSIGN(std::string dir, m_impl->context_dir(ctx->name));
+    return m_impl->hasher.digest(dir, *copy, ctx->exclude, files);
+  }
+  if (std::holds_alternative<HttpSource>(src.attrs) || std::holds_alternative<GitSource>(src.attrs)) {
+    KILN_TRY_ASSIGN(std::string dir, m_impl->fetch_source(src));
+    return m_impl->hasher.digest(dir, *copy, {}, files);
+  }
+  return std::string();
+}
+
+Result<OpResult> BuildRunner::run(const Definition& def, int op, const std::vector<const OpResult*>& inputs,
+                                  const CancelToken& cancel) {
+  const Op& o = def.ops[static_cast<size_t>(op)];
+  struct V {
+    Impl& impl;
+    const Op& op;
+    const Definition& def;
+    const std::vector<const OpResult*>& inputs;
+    const CancelToken& cancel;
+    Result<OpResult> operator()(const ScratchSource&) const { return OpResult{}; }
+    Result<OpResult> operator()(const ImageSource& s) const { return impl.image_result(s); }
+    Result<OpResult> operator()(const ContextSource& s) const {
+      OpResult r;
+      KILN_TRY_ASSIGN(r.dir, impl.context_dir(s.name));
+      return r;
+    }
+    Result<OpResult> operator()(const HttpSource&) const {
+      OpResult r;
+      KILN_TRY_ASSIGN(r.dir, impl.fetch_source(op));
+      return r;
+    }
+    Result<OpResult> operator()(const GitSource&) const {
+      OpResult r;
+      KILN_TRY_ASSIGN(r.dir, impl.fetch_source(op));
+      return r;
+    }
+    Result<OpResult> operator()(const Exec& e) const { return run_exec(impl, e, op, def, inputs, cancel); }
+    Result<OpResult> operator()(const Copy& c) const { return run_copy(impl, c, op, def, inputs); }
+  };
+  return std::visit(V{*m_impl, o, def, inputs, cancel}, o.attrs);
+}
+
+bool BuildRunner::result_available(const OpResult& result) {
+  for (const auto& l : result.layers) {
+    if (!m_impl->config.store->has_blob(l.digest)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<std::string> BuildRunner::materialize(const OpResult& result) { return m_impl->view_of(result); }
+
+}  // namespace kiln::solver::ops

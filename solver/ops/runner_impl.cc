@@ -1,0 +1,98 @@
+#include <sys/stat.h>
+
+#include "solver/ops/layer_cache.h"
+#include "solver/ops/runner_impl.h"
+#include "util/file.h"
+#include "util/hasher.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace kiln::solver::ops {
+
+BuildRunner::Impl::Impl(RunnerConfig c)
+    : config(std::move(c)),
+      hasher(config.store != nullptr ? path_join(config.store->cache_dir(), "context-hashes.json") : "") {}
+
+Result<std::string> BuildRunner::Impl::context_dir(const std::string& name) {
+  auto it = config.contexts.find(name);
+  if (it == config.contexts.end()) {
+    return Error(ErrorCode::not_found, cat("build context `", name, "` was not given"))
+        .with_hint(name == "context" ? "pass the context directory as the last argument"
+                                     : cat("pass it with --build-context ", name, "=DIR"));
+  }
+  if (!is_directory(it->second)) {
+    return Error(ErrorCode::not_found, cat("build context `", it->second, "` is not a directory"));
+  }
+  return it->second;
+}
+
+Result<std::string> BuildRunner::Impl::fetch_source(const Op& op) {
+  return Error(ErrorCode::unsupported, cat("ADD from a remote ", op_kind(op), " source is not supported yet"));
+}
+
+Result<OpResult> BuildRunner::Impl::image_result(const ImageSource& source) {
+  KILN_TRY_ASSIGN(cache::LoadedImage img, config.store->load_image(source.manifest).context(cat("load base image `", source.ref, "`")));
+  if (img.manifest.layers.size() != img.config.diff_ids.size()) {
+    return Error(ErrorCode::cache_corrupt, cat("image `", source.ref, "` lists ", img.manifest.layers.size(),
+                                               " layers but ", img.config.diff_ids.size(), " diffIDs"));
+  }
+  OpResult r;
+  for (size_t i = 0; i < img.manifest.layers.size(); ++i) {
+    const auto& l = img.manifest.layers[i];
+    r.layers.push_back(LayerRef{img.config.diff_ids[i], l.digest, l.size, l.media_type});
+  }
+  return r;
+}
+
+Result<std::vector<std::string>> BuildRunner::Impl::lowers_of(const std::vector<LayerRef>& chain) {
+  ExtractPolicy policy;
+  policy.ignore_chown_errors = config.ignore_chown_errors;
+  return ensure_extracted(*config.store, chain, policy);
+}
+
+Result<std::string> BuildRunner::Impl::scratch_dir(const std::string& prefix) {
+  KILN_TRY_ASSIGN(TempDir t, TempDir::create(config.store->tmp_dir(), prefix));
+  std::string path = t.path();
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_temps.push_back(std::move(t));
+  return path;
+}
+
+Result<std::string> BuildRunner::Impl::view_of(const OpResult& result) {
+  std::string key;
+  for (const auto& l : result.layers) {
+    key += l.diff_id.hex();
+  }
+  key = sha256_hex(key);
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto it = m_views.find(key);
+    if (it != m_views.end()) {
+      return it->second;
+    }
+  }
+  KILN_TRY_ASSIGN(std::string dir, scratch_dir("view-"));
+  if (!result.layers.empty()) {
+    KILN_TRY_ASSIGN(auto lowers, lowers_of(result.layers));
+    if (config.driver == executor::StorageDriver::vfs) {
+      KILN_TRY(executor::copy_lowers_to(lowers, dir));
+    } else {
+      if (lowers.size() == 1) {
+        // overlay without an upper dir needs at least two lowers.
+        KILN_TRY_ASSIGN(std::string empty, scratch_dir("empty-"));
+        lowers.push_back(empty);
+      }
+      executor::OverlayMount o{lowers, "", "", dir};
+      KILN_TRY_ASSIGN(executor::UniqueMount m, config.driver == executor::StorageDriver::fuse_overlayfs
+                                                   ? executor::mount_fuse_overlayfs(o)
+                                                   : executor::mount_overlay(o));
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_mounts.push_back(std::move(m));
+    }
+  }
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_views[key] = dir;
+  return dir;
+}
+
+}  // namespace kiln::solver::ops
