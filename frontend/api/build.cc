@@ -1,0 +1,242 @@
+#include "frontend/api/build.h"
+
+#include <thread>
+
+#include "cache/key_index.h"
+#include "cache/store.h"
+#include "cache/transport.h"
+#include "executor/mounts.h"
+#include "oci/media_types.h"
+#include "solver/ops/runner.h"
+#include "solver/solve.h"
+#include "util/file.h"
+#include "util/log.h"
+#include "util/strings.h"
+#include "util/time.h"
+
+namespace kiln {
+
+namespace {
+
+std::string layer_media_type(const std::string& type, bool docker) {
+  return std::string(oci::media::layer_type(oci::media::layer_compression(type), docker));
+}
+
+// History for the new entries: a layer step takes the time its result was
+// first made (its cache record keeps it); a metadata step takes the time of
+// the entry before it; SOURCE_DATE_EPOCH overrides all of them.
+void fill_history(oci::ImageConfig& cfg, const std::vector<BuildState::PendingHistory>& pending,
+                  const solver::SolveResult& solved, const BuildConfig& config) {
+  std::string last = cfg.history.empty() ? cfg.created : cfg.history.back().created;
+  std::string epoch = config.source_date_epoch ? format_rfc3339({*config.source_date_epoch, 0}) : "";
+  for (const auto& p : pending) {
+    oci::HistoryEntry e = p.entry;
+    if (p.op >= 0 && solved.results[static_cast<size_t>(p.op)]) {
+      const auto& r = *solved.results[static_cast<size_t>(p.op)];
+      e.empty_layer = !r.new_layer.has_value();
+      last = r.created;
+    } else {
+      e.empty_layer = true;
+    }
+    e.created = epoch.empty() ? last : epoch;
+    cfg.history.push_back(e);
+  }
+  cfg.created = epoch.empty() ? last : epoch;
+}
+
+BuildEvent to_event(const solver::Definition& def, const solver::SolveEvent& ev) {
+  BuildEvent out;
+  const solver::Op& op = def.ops[static_cast<size_t>(ev.op)];
+  switch (ev.kind) {
+    case solver::SolveEvent::Kind::started: out.kind = BuildEvent::Kind::step_started; break;
+    case solver::SolveEvent::Kind::cache_hit: out.kind = BuildEvent::Kind::step_cached; break;
+    case solver::SolveEvent::Kind::finished: out.kind = BuildEvent::Kind::step_finished; break;
+    case solver::SolveEvent::Kind::failed: out.kind = BuildEvent::Kind::step_failed; break;
+  }
+  out.op = ev.op;
+  out.description = op.origin.description;
+  out.stage = op.origin.stage;
+  out.step = op.origin.step;
+  out.step_count = op.origin.step_count;
+  out.key = ev.key;
+  out.seconds = ev.seconds;
+  out.explanation = ev.explanation;
+  if (ev.result != nullptr && ev.result->new_layer) {
+    out.layer_bytes = ev.result->new_layer->size;
+    out.layer_digest = ev.result->new_layer->digest.str();
+  }
+  return out;
+}
+
+bool reportable(const solver::Op& op) {
+  return std::holds_alternative<solver::Exec>(op.attrs) || std::holds_alternative<solver::Copy>(op.attrs);
+}
+
+}  // namespace
+
+Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& state, const BuildConfig& config,
+                               const CommitOptions& commit) {
+  const cache::Store& store = image_store.store();
+  if (commit.squash) {
+    return Error(ErrorCode::unsupported, "--squash is not supported yet");
+  }
+  std::vector<std::string> names;
+  for (const auto& t : commit.tags) {
+    KILN_TRY_ASSIGN(oci::Reference ref, cache::Store::normalize_new_name(t));
+    if (ref.digest) {
+      return Error(ErrorCode::invalid_input, cat("cannot name an image with a digest: `", t, "`"));
+    }
+    names.push_back(ref.str());
+  }
+  KILN_TRY_ASSIGN(FileLock hold, store.hold_for_write());
+  solver::ops::RunnerConfig rc;
+  rc.store = &store;
+  rc.contexts = config.contexts;
+  std::optional<executor::StorageDriver> requested;
+  if (!config.storage_driver.empty()) {
+    KILN_TRY_ASSIGN(requested, executor::parse_storage_driver(config.storage_driver));
+  }
+  KILN_TRY_ASSIGN(rc.driver, executor::select_storage_driver(requested, store.tmp_dir()));
+  rc.layer_options.compression = config.compression;
+  rc.layer_options.level = config.compression_level;
+  rc.layer_options.source_date_epoch = config.source_date_epoch;
+  rc.layer_options.docker_media_types = config.docker_format;
+  rc.step_stdout_fd = config.step_output_fd;
+  rc.step_stderr_fd = config.step_output_fd;
+  rc.seccomp_cache_dir = path_join(store.cache_dir(), "seccomp");
+  rc.seccomp = config.seccomp_unconfined ? executor::SeccompMode::unconfined : executor::SeccompMode::default_policy;
+  rc.step_timeout_seconds = config.step_timeout_seconds;
+  solver::ops::BuildRunner runner(rc);
+
+  BuildState::Graph graph = state.graph();
+  cache::LocalKeyIndex keys(store.cache_dir());
+  solver::SolveOptions so;
+  so.jobs = config.jobs > 0 ? config.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  so.no_cache = config.no_cache;
+  so.keys = &keys;
+  so.now = config.source_date_epoch ? format_rfc3339({*config.source_date_epoch, 0}) : format_rfc3339({now().seconds, 0});
+  if (config.explain_cache) {
+    so.explain_dir = path_join(store.cache_dir(), "explain");
+    so.explain_identity = config.explain_identity;
+  }
+  if (const char* dbg = std::getenv("KILN_DEBUG_KEYS"); dbg != nullptr && *dbg != '\0') {
+    so.debug_keys_dir = dbg;
+  }
+  BuiltImage out;
+  so.on_event = [&](const solver::SolveEvent& ev) {
+    const solver::Op& op = graph.definition.ops[static_cast<size_t>(ev.op)];
+    if (!reportable(op)) {
+      return;
+    }
+    if (ev.kind == solver::SolveEvent::Kind::cache_hit) {
+      ++out.steps_cached;
+    } else if (ev.kind == solver::SolveEvent::Kind::started) {
+      ++out.steps_run;
+    }
+    if (config.on_event) {
+      config.on_event(to_event(graph.definition, ev));
+    }
+  };
+  KILN_TRY_ASSIGN(solver::SolveResult solved, solver::solve(graph.definition, {graph.target}, runner, so));
+  const solver::OpResult& final_fs = *solved.results[static_cast<size_t>(graph.target)];
+
+  oci::ImageConfig cfg = state.config();
+  cfg.diff_ids.clear();
+  for (const auto& l : final_fs.layers) {
+    cfg.diff_ids.push_back(l.diff_id);
+  }
+  fill_history(cfg, state.pending_history(), solved, config);
+  std::string cfg_bytes = oci::serialize_image_config(cfg);
+  KILN_TRY_ASSIGN(oci::Digest cfg_digest, store.put_blob(cfg_bytes));
+  oci::Manifest m;
+  m.media_type = std::string(config.docker_format ? oci::media::k_docker_manifest : oci::media::k_oci_manifest);
+  m.config = oci::make_descriptor(config.docker_format ? oci::media::k_docker_config : oci::media::k_oci_config,
+                                  cfg_digest, static_cast<int64_t>(cfg_bytes.size()));
+  for (const auto& l : final_fs.layers) {
+    m.layers.push_back(oci::make_descriptor(layer_media_type(l.media_type, config.docker_format), l.digest, l.size));
+  }
+  m.annotations = commit.annotations;
+  std::string m_bytes = oci::serialize_manifest(m);
+  KILN_TRY_ASSIGN(oci::Digest m_digest, store.put_blob(m_bytes));
+  KILN_TRY(store.add_image(oci::make_descriptor(m.media_type, m_digest, static_cast<int64_t>(m_bytes.size())), names));
+  out.id = cfg_digest.str();
+  out.manifest_digest = m_digest.str();
+  out.names = names;
+  return out;
+}
+
+Result<ResolvedImage> resolve_base_image(const ImageStore& image_store, const std::string& reference) {
+  const cache::Store& store = image_store.store();
+  KILN_TRY_ASSIGN(auto local, cache::parse_local_ref(reference));
+  cache::ImageRecord rec;
+  if (local) {
+    KILN_TRY_ASSIGN(cache::ImportResult imported, cache::import_image(store, *local, oci::host_platform()));
+    KILN_TRY_ASSIGN(rec, store.resolve_image(imported.manifest.digest.str()));
+  } else {
+    KILN_TRY_ASSIGN(rec, store.resolve_image(reference));
+  }
+  KILN_TRY_ASSIGN(cache::LoadedImage img, store.load_image(rec));
+  ResolvedImage r;
+  r.ref = rec.names.empty() ? reference : rec.names.front();
+  r.manifest = rec.manifest.digest;
+  r.id = img.manifest.config.digest;
+  r.config = img.config;
+  return r;
+}
+
+Result<OutputSpec> parse_output_spec(const std::string& text) {
+  OutputSpec spec;
+  if (text.find('=') == std::string::npos) {
+    spec.dest = text;
+    return spec;
+  }
+  std::string type = "local";
+  for (const auto& part : split(text, ',')) {
+    auto kv = split_once(part, '=');
+    if (!kv) {
+      return Error(ErrorCode::usage, cat("invalid --output `", text, "`: expected KEY=VALUE pairs"));
+    }
+    if (kv->first == "type") {
+      type = kv->second;
+    } else if (kv->first == "dest") {
+      spec.dest = kv->second;
+    } else {
+      return Error(ErrorCode::usage, cat("invalid --output `", text, "`: unknown key `", kv->first, "`"));
+    }
+  }
+  if (type == "local") {
+    spec.type = OutputType::local;
+  } else if (type == "tar") {
+    spec.type = OutputType::tar;
+  } else if (type == "oci") {
+    spec.type = OutputType::oci;
+  } else if (type == "docker") {
+    spec.type = OutputType::docker;
+  } else {
+    return Error(ErrorCode::usage, cat("invalid --output type `", type, "`: expected local, tar, oci or docker"));
+  }
+  if (spec.dest.empty()) {
+    return Error(ErrorCode::usage, cat("invalid --output `", text, "`: dest= is required"));
+  }
+  return spec;
+}
+
+Result<void> export_output(const ImageStore& image_store, const BuiltImage& image, const BuildConfig& config,
+                           const OutputSpec& output) {
+  (void)config;
+  const cache::Store& store = image_store.store();
+  KILN_TRY_ASSIGN(cache::ImageRecord rec, store.resolve_image(image.manifest_digest));
+  KILN_TRY_ASSIGN(cache::LoadedImage img, store.load_image(rec));
+  switch (output.type) {
+    case OutputType::oci:
+      return cache::export_image(store, img, {cache::TransportKind::oci_archive, output.dest, ""});
+    case OutputType::docker:
+      return cache::export_image(store, img, {cache::TransportKind::docker_archive, output.dest, ""});
+    case OutputType::local:
+    case OutputType::tar:
+      return Error(ErrorCode::unsupported, "--output type=local and type=tar are not supported yet");
+  }
+  return {};
+}
+
+}  // namespace kiln

@@ -1,0 +1,97 @@
+// Solving a BuildState and committing it as an image: the part of the public
+// API `kiln bud` and `kiln commit` end in (one code path, STYLE.md F3).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "frontend/api/build_state.h"
+#include "frontend/api/store_api.h"
+#include "oci/media_types.h"
+#include "util/result.h"
+
+namespace kiln {
+
+/// Progress of a solve, for reporters (frontend/cli renders them).
+struct BuildEvent {
+  enum class Kind { step_started, step_cached, step_finished, step_failed };
+  Kind kind = Kind::step_started;
+  int op = 0;
+  std::string description;  ///< "RUN make"
+  std::string stage;        ///< stage name ("" for stepwise)
+  int step = 0;             ///< 1-based within the stage (0: not a Dockerfile step)
+  int step_count = 0;
+  std::string key;          ///< the step's cache key
+  double seconds = 0;
+  int64_t layer_bytes = 0;  ///< size of the layer blob the step made (0: none)
+  std::string layer_digest;
+  std::vector<std::string> explanation;  ///< cache misses with explain_cache: why
+};
+
+/// Solve-time settings: what is not part of the build's definition.
+struct BuildConfig {
+  std::map<std::string, std::string> contexts;  ///< build context name -> directory ("context" = main)
+  int jobs = 0;                 ///< ops at once; 0 = number of CPUs
+  bool no_cache = false;
+  bool explain_cache = false;
+  std::string storage_driver;   ///< "", overlay, fuse-overlayfs, vfs ("" = probe)
+  oci::media::Compression compression = oci::media::Compression::gzip;
+  int compression_level = 0;
+  std::optional<int64_t> source_date_epoch;  ///< seconds; clamps mtimes and sets created
+  bool docker_format = false;   ///< Docker media types (manifest, config, layers)
+  bool seccomp_unconfined = false;
+  unsigned step_timeout_seconds = 0;
+  int step_output_fd = 2;       ///< where RUN output goes
+  /// Names this build for --explain-cache (the Dockerfile's absolute path
+  /// and the target, say), so a later build can say why a step missed.
+  std::string explain_identity;
+  std::function<void(const BuildEvent&)> on_event;
+};
+
+struct CommitOptions {
+  std::vector<std::string> tags;                    ///< names (short names get localhost/)
+  std::map<std::string, std::string> annotations;   ///< manifest annotations
+  bool squash = false;                              ///< one layer for everything new
+};
+
+struct BuiltImage {
+  std::string id;               ///< "sha256:..." (config digest)
+  std::string manifest_digest;
+  std::vector<std::string> names;
+  int steps_run = 0;            ///< ops executed (cache misses)
+  int steps_cached = 0;
+};
+
+/// Solves `state` and stores the result as an image: config (history with
+/// each step's created time as recorded by the cache, so a fully cached
+/// rebuild gives the same id; all equal to source_date_epoch when set),
+/// manifest, names. Errors: the failing step's error (with its Dockerfile
+/// lines), or store errors. A failed build names nothing and leaves earlier
+/// images intact.
+Result<BuiltImage> build_image(const ImageStore& store, const BuildState& state, const BuildConfig& config,
+                               const CommitOptions& commit);
+
+enum class OutputType { local, tar, oci, docker };
+struct OutputSpec {
+  OutputType type = OutputType::local;
+  std::string dest;
+};
+/// Parses --output: "type=local,dest=DIR", "type=tar,dest=FILE",
+/// "type=oci,dest=FILE", "type=docker,dest=FILE", or a bare DIR (local).
+Result<OutputSpec> parse_output_spec(const std::string& text);
+
+/// Writes a built image (by id) to an output: its merged filesystem (local
+/// directory or tar) or an image archive (oci/docker).
+Result<void> export_output(const ImageStore& store, const BuiltImage& image, const BuildConfig& config,
+                           const OutputSpec& output);
+
+/// Resolves FROM: a name or id in the store (short names as the store looks
+/// them up), or an `oci:`/`oci-archive:`/`docker-archive:` reference imported
+/// first. Errors: not_found naming the image, with a hint.
+Result<ResolvedImage> resolve_base_image(const ImageStore& store, const std::string& reference);
+
+}  // namespace kiln
