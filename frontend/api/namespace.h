@@ -1,0 +1,26 @@
+// Entering kiln's user namespace (DESIGN.md "One user namespace for kiln's
+// own work"): the frontend asks once, at the start of a command that touches
+// layer directories (bud, from, run, copy, commit, mount, pull's extraction).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+namespace kiln {
+
+/// Re-executes this process inside kiln's user + mount namespace unless it
+/// already runs there; in the parent this never returns (it exits with the
+/// child's status). Errors: sandbox with a hint when user namespaces are
+/// unavailable or the id mapping cannot be written.
+Result<void> enter_build_namespace(int argc, char** argv);
+
+/// `kiln unshare -- CMD`: runs CMD inside kiln's namespace and returns its
+/// exit status.
+Result<int> run_in_build_namespace(const std::vector<std::string>& command);
+
+/// A one-line description of the id mapping in use ("0 -> 165536 (65536 ids)").
+Result<std::string> describe_id_mapping();
+
+}  // namespace kiln
