@@ -46,6 +46,8 @@ struct Node {
   std::string original;            ///< the logical line as joined
   int start_line = 0;              ///< 1-based physical line of the keyword
   int end_line = 0;                ///< last physical line consumed (heredocs included)
+  int column = 1;                  ///< 1-based byte column of the keyword on start_line
+  size_t first_piece = 0;          ///< bytes of `original` that come from start_line
 };
 
 /// Parser directives found at the top of the file (README 1.3).

@@ -149,6 +149,8 @@ Result<Ast> parse(std::string_view text) {
       continue;
     }
     logical.assign(first);
+    const size_t first_piece = first.size();
+    const int column = static_cast<int>(trim_newline(raw).size() - unicode::trim_left(trim_newline(raw)).size()) + 1;
     bool empty_continuation = false;
     while (continues && lines.next(&raw)) {
       std::string_view piece = trim_newline(raw);
@@ -182,6 +184,8 @@ Result<Ast> parse(std::string_view text) {
     }
     node.start_line = start;
     node.end_line = lines.number();
+    node.column = column;
+    node.first_piece = first_piece;
     if (node.trigger) {
       node.trigger->start_line = start;
       node.trigger->end_line = node.end_line;
