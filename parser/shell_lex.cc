@@ -144,6 +144,18 @@ class Lexer {
         result += glued;
         continue;
       }
+      if (ch < 0x80 && ch != ' ' && (ch < '\t' || ch > '\r')) {
+        // Fast path: a run of plain ASCII characters goes in as one piece.
+        size_t end = m_pos + 1;
+        while (end < m_in.size() && plain_ascii(m_in[end], stop)) {
+          ++end;
+        }
+        std::string_view run = m_in.substr(m_pos, end - m_pos);
+        m_pos = end;
+        words.add_raw(run);
+        result += run;
+        continue;
+      }
       unicode::Rune r = unicode::decode(m_in, m_pos);
       std::string_view bytes = m_in.substr(m_pos, static_cast<size_t>(r.width));
       m_pos += bytes.size();
@@ -158,6 +170,13 @@ class Lexer {
       *words_out = words.take();
     }
     return {};
+  }
+
+  // A character the main loop has no special rule for (and no space).
+  bool plain_ascii(char c, int stop) const {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x80 && u > ' ' && c != '$' && c != '\'' && c != '"' && c != '<' && c != m_opt.escape &&
+           static_cast<int>(u) != stop && u != 0x7F;
   }
 
   Result<void> single_quote(std::string& result) {
