@@ -11,6 +11,7 @@
 //   KILN_TRY_ASSIGN(std::string v, lex.process_word("app-${VERSION}", env));
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
@@ -37,6 +38,7 @@ class MapEnv : public EnvLookup {
  public:
   MapEnv() = default;
   explicit MapEnv(std::map<std::string, std::string, std::less<>> vars) : m_vars(std::move(vars)) {}
+  MapEnv(std::initializer_list<std::pair<const std::string, std::string>> vars) : m_vars(vars) {}
   /// From `NAME=VALUE` strings; an entry without `=` sets NAME to ""; a later
   /// entry for the same name wins (BuildKit's BuildEnvs).
   static MapEnv from_list(const std::vector<std::string>& entries);
