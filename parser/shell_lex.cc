@@ -343,13 +343,7 @@ class Lexer {
       return Error(ErrorCode::invalid_input, cat("unsupported modifier (", mod, ") in substitution"));
     }
     std::string word;
-    Result<void> st = stop_on('}', ch == '#' || ch == '%', word, nullptr);
-    if (!st) {
-      if (peek() == k_eof) {
-        return Error(ErrorCode::invalid_input, "syntax error: missing '}'");
-      }
-      return std::move(st).error();
-    }
+    KILN_TRY(word_until('}', ch == '#' || ch == '%', word, "syntax error: missing '}'"));
     std::optional<std::string_view> v = get_env(n);
     if (!v && m_opt.skip_unset_env) {
       return cat("${", n, mod, word, "}");
@@ -381,26 +375,27 @@ class Lexer {
     }
   }
 
+  // The word of a ${...} modifier up to stop; at the end of the input the
+  // error is eof_message (BuildKit's wording).
+  Result<void> word_until(int stop, bool raw_escapes, std::string& out, const char* eof_message) {
+    Result<void> st = stop_on(stop, raw_escapes, out, nullptr);
+    if (!st) {
+      if (peek() == k_eof) {
+        return Error(ErrorCode::invalid_input, eof_message);
+      }
+      return std::move(st).error();
+    }
+    return {};
+  }
+
   Result<std::string> replace(const std::string& n) {
     bool all = peek() == '/';
     if (all) {
       ++m_pos;
     }
     std::string pattern, repl;
-    Result<void> st = stop_on('/', true, pattern, nullptr);
-    if (!st) {
-      if (peek() == k_eof) {
-        return Error(ErrorCode::invalid_input, "syntax error: missing '/' in ${}");
-      }
-      return std::move(st).error();
-    }
-    st = stop_on('}', true, repl, nullptr);
-    if (!st) {
-      if (peek() == k_eof) {
-        return Error(ErrorCode::invalid_input, "syntax error: missing '}'");
-      }
-      return std::move(st).error();
-    }
+    KILN_TRY(word_until('/', true, pattern, "syntax error: missing '/' in ${}"));
+    KILN_TRY(word_until('}', true, repl, "syntax error: missing '}'"));
     std::optional<std::string_view> v = get_env(n);
     if (!v && m_opt.skip_unset_env) {
       return cat("${", n, "/", pattern, "/", repl, "}");
