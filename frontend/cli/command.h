@@ -42,5 +42,6 @@ Handler setup_prune(CLI::App& sub);
 Handler setup_fsck(CLI::App& sub);
 Handler setup_pull(CLI::App& sub);
 Handler setup_push(CLI::App& sub);
+Handler setup_parse(CLI::App& sub);
 
 }  // namespace kiln::cli

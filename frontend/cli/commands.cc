@@ -4,6 +4,8 @@ namespace kiln::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
+      {"parse", "Parse a Dockerfile and print its instructions",
+       "  kiln parse -f Dockerfile\n  kiln parse --json --validate -f Dockerfile | jq .instructions[0]\n", setup_parse},
       {"images", "List images in the local store", "  kiln images\n  kiln images --json\n", setup_images},
       {"tag", "Add names to an image", "  kiln tag busybox mybox:1 registry.example:5000/team/mybox:1\n", setup_tag},
       {"rmi", "Remove images (by name or id)", "  kiln rmi app:1\n  kiln rmi 3f2a1b4c5d6e\n  kiln rmi --force app:1\n",
