@@ -86,6 +86,11 @@ struct PartsBuilder {
     add(p, "add", bool_str(c.add));
     add_list(p, "exclude", c.exclude);
   }
+  void operator()(const Mkdir& m) const {
+    p.tag = "kiln.mkdir.v1";
+    add(p, "path", m.path);
+    add(p, "user", m.user);
+  }
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 //   exec    : args, env minus proxy variables, cwd, user, network, insecure, cap add/drop,
 //             no_new_privileges, mounts (type, target, source, readonly, from input; never cache-mount
 //             ids, secret values or tmpfs sizes); never extra hosts, ulimits, hostname
+//   mkdir   : path, user
 //   copy    : sources, dest, chown, chmod, link, parents, unpack, add, exclude; the source input's
 //             selector is the source list and its content digest is the digest of the selected files
 //             (paths, bytes, modes, ownership after --chown, link targets; not mtimes) when the

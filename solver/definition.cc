@@ -18,6 +18,7 @@ const char* op_kind(const Op& op) {
     const char* operator()(const GitSource&) const { return "git"; }
     const char* operator()(const Exec&) const { return "exec"; }
     const char* operator()(const Copy&) const { return "copy"; }
+    const char* operator()(const Mkdir&) const { return "mkdir"; }
   };
   return std::visit(V{}, op.attrs);
 }
@@ -118,6 +119,10 @@ struct AttrsToJson {
     if (c.add) j["add"] = true;
     put_list(j, "exclude", c.exclude);
   }
+  void operator()(const Mkdir& m) const {
+    j["path"] = m.path;
+    if (!m.user.empty()) j["user"] = m.user;
+  }
 };
 
 Result<OpAttrs> attrs_from_json(const std::string& kind, JsonReader& r) {
@@ -199,6 +204,15 @@ Result<OpAttrs> attrs_from_json(const std::string& kind, JsonReader& r) {
     c.add = r.boolean("add");
     c.exclude = strings("exclude");
     return OpAttrs(c);
+  }
+  if (kind == "mkdir") {
+    Mkdir m;
+    m.path = r.string("path");
+    m.user = r.string("user");
+    if (!m.path.starts_with("/")) {
+      return Error(ErrorCode::parse, "mkdir op needs an absolute path");
+    }
+    return OpAttrs(m);
   }
   return Error(ErrorCode::parse, cat("unknown op kind `", kind, "`"));
 }
@@ -319,6 +333,9 @@ Result<void> validate_definition(const Definition& d) {
     } else if (std::holds_alternative<Copy>(op.attrs)) {
       want_min = 2;
       want_max = 2;
+    } else if (std::holds_alternative<Mkdir>(op.attrs)) {
+      want_min = 1;
+      want_max = 1;
     }
     if (op.inputs.size() < want_min || op.inputs.size() > want_max) {
       return Error(ErrorCode::invalid_input,

@@ -107,7 +107,14 @@ struct Copy {
   std::vector<std::string> exclude;  ///< --exclude patterns
 };
 
-using OpAttrs = std::variant<ScratchSource, ImageSource, ContextSource, HttpSource, GitSource, Exec, Copy>;
+/// WORKDIR: the directory exists (made with parents, 0755, owned by `user`
+/// resolved in the rootfs) in input 0's filesystem.
+struct Mkdir {
+  std::string path;  ///< absolute
+  std::string user;  ///< owner as USER names it ("" = root)
+};
+
+using OpAttrs = std::variant<ScratchSource, ImageSource, ContextSource, HttpSource, GitSource, Exec, Copy, Mkdir>;
 
 /// Where an op came from, for progress and errors (not part of keys).
 struct OpOrigin {
@@ -130,7 +137,7 @@ struct Definition {
   std::vector<Op> ops;
 };
 
-/// Kind name of an op: "scratch", "image", "context", "http", "git", "exec", "copy".
+/// Kind name of an op: "scratch", "image", "context", "http", "git", "exec", "copy", "mkdir".
 const char* op_kind(const Op& op);
 
 oci::Json definition_to_json(const Definition& d);

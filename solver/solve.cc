@@ -49,7 +49,10 @@ std::vector<bool> needed_ops(const Definition& def, const std::vector<int>& targ
   return need;
 }
 
-bool is_cached_kind(const Op& op) { return std::holds_alternative<Exec>(op.attrs) || std::holds_alternative<Copy>(op.attrs); }
+bool is_cached_kind(const Op& op) {
+  return std::holds_alternative<Exec>(op.attrs) || std::holds_alternative<Copy>(op.attrs) ||
+         std::holds_alternative<Mkdir>(op.attrs);
+}
 
 Error wrap_op_error(const Op& op, Error err) {
   const OpOrigin& o = op.origin;

@@ -69,7 +69,8 @@ BuildEvent to_event(const solver::Definition& def, const solver::SolveEvent& ev)
 }
 
 bool reportable(const solver::Op& op) {
-  return std::holds_alternative<solver::Exec>(op.attrs) || std::holds_alternative<solver::Copy>(op.attrs);
+  return std::holds_alternative<solver::Exec>(op.attrs) || std::holds_alternative<solver::Copy>(op.attrs) ||
+         std::holds_alternative<solver::Mkdir>(op.attrs);
 }
 
 }  // namespace

@@ -194,6 +194,13 @@ BuildState BuildState::copy(const BuildState& source, const CopyOptions& o) cons
   return with_node(make_node(c, {m_node, source.m_node}, o.origin), o.created_by);
 }
 
+BuildState BuildState::mkdir(const std::string& path, const std::string& created_by, solver::OpOrigin origin) const {
+  solver::Mkdir m;
+  m.path = path_clean(path.starts_with("/") ? path : path_join(workdir(), path));
+  m.user = m_config.config.user;
+  return with_node(make_node(m, {m_node}, std::move(origin)), created_by);
+}
+
 #define KILN_CONFIG_SETTER(body) \
   BuildState s = *this;          \
   body;                          \

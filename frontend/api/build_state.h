@@ -90,6 +90,10 @@ class BuildState {
   BuildState run(const RunOptions& options) const;
   /// COPY/ADD from `source` (a context, another stage, an image).
   BuildState copy(const BuildState& source, const CopyOptions& options) const;
+  /// WORKDIR's directory: made (with parents, owned by the current USER)
+  /// when missing; changes nothing when it exists. Does not change the
+  /// working directory (with_workdir does).
+  BuildState mkdir(const std::string& path, const std::string& created_by = "", solver::OpOrigin origin = {}) const;
 
   // Image config changes (no filesystem change). The with_* methods only
   // change the config; add_history() records the instruction.

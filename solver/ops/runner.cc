@@ -9,6 +9,7 @@
 #include "solver/ops/exec_op.h"
 #include "solver/ops/copy_op.h"
 #include "solver/ops/layer_cache.h"
+#include "solver/ops/mkdir_op.h"
 #include "solver/ops/runner_impl.h"
 #include "solver/ops/snapshot.h"
 #include "util/file.h"
@@ -71,6 +72,7 @@ Result<OpResult> BuildRunner::run(const Definition& def, int op, const std::vect
     }
     Result<OpResult> operator()(const Exec& e) const { return run_exec(impl, e, op, def, inputs, cancel); }
     Result<OpResult> operator()(const Copy& c) const { return run_copy(impl, c, op, def, inputs); }
+    Result<OpResult> operator()(const Mkdir& m) const { return run_mkdir(impl, m, inputs); }
   };
   return std::visit(V{*m_impl, o, def, inputs, cancel}, o.attrs);
 }
