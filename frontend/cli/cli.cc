@@ -41,6 +41,8 @@ int run(int argc, char** argv) {
   app.fallthrough();
   Globals globals;
   globals.log_level = "warning";
+  globals.argc = argc;
+  globals.argv = argv;
   app.add_option("--root", globals.root, "Store location (default: /var/lib/kiln for root, ~/.local/share/kiln otherwise)")
       ->envname("KILN_ROOT");
   app.add_option("--log-level", globals.log_level, "error, warning, info, debug or trace")

@@ -17,6 +17,8 @@ namespace kiln::cli {
 struct Globals {
   std::string root;       ///< --root / KILN_ROOT ("" = default)
   std::string log_level;  ///< --log-level
+  int argc = 0;           ///< the process's arguments, for re-executing in
+  char** argv = nullptr;  ///< kiln's user namespace
 };
 
 /// Runs a parsed command and returns the exit status.
@@ -43,5 +45,6 @@ Handler setup_fsck(CLI::App& sub);
 Handler setup_pull(CLI::App& sub);
 Handler setup_push(CLI::App& sub);
 Handler setup_parse(CLI::App& sub);
+Handler setup_bud(CLI::App& sub);
 
 }  // namespace kiln::cli

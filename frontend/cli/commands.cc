@@ -4,6 +4,12 @@ namespace kiln::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
+#ifdef KILN_HAVE_BUD
+      {"bud", "Build an image from a Dockerfile",
+       "  kiln bud -t app:1 .\n  kiln bud -f Containerfile --build-arg VERSION=2 -t app:2 ctx/\n"
+       "  kiln bud --target build -o type=local,dest=out .\n  bud -t app:1 .            # through the bud symlink\n",
+       setup_bud, {"build"}},
+#endif
       {"parse", "Parse a Dockerfile and print its instructions",
        "  kiln parse -f Dockerfile\n  kiln parse --json --validate -f Dockerfile | jq .instructions[0]\n", setup_parse},
       {"images", "List images in the local store", "  kiln images\n  kiln images --json\n", setup_images},

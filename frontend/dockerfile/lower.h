@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,7 +68,19 @@ struct LoweredBuild {
   std::vector<StepInfo> steps;     ///< every instruction of the stages built, in order
   std::vector<std::string> warnings;  ///< unused build args, ignored # syntax, ...
   std::string syntax;              ///< the # syntax= directive ("" when absent)
+  /// Build contexts the lowering made (COPY heredoc files): name -> directory,
+  /// to add to BuildConfig::contexts. The directories live as long as keep_alive.
+  std::map<std::string, std::string> generated_contexts;
+  std::vector<std::shared_ptr<void>> keep_alive;
 };
+
+/// The context's ignore patterns, chosen like buildah: `ignorefile` when
+/// given, else <Dockerfile>.containerignore or <Dockerfile>.dockerignore
+/// beside the Dockerfile, else CONTEXT/.containerignore, else
+/// CONTEXT/.dockerignore; none -> no patterns. Errors: not_found when an
+/// explicit ignorefile is missing; parse errors naming the file.
+Result<std::vector<std::string>> load_context_ignore(const std::string& dockerfile_path, const std::string& context_dir,
+                                                     const std::string& ignorefile);
 
 /// Parses and lowers. Errors: parse errors (file:line, with the source
 /// range); invalid_input for an unknown --target or --from stage, a cycle
