@@ -1,6 +1,6 @@
 // Entering kiln's user namespace (DESIGN.md "One user namespace for kiln's
 // own work"): the frontend asks once, at the start of a command that touches
-// layer directories (bud, from, run, copy, commit, mount, pull's extraction).
+// layer directories (bud, from, run, copy, commit, mount, prune, unshare).
 #pragma once
 
 #include <string>
@@ -16,11 +16,12 @@ namespace kiln {
 /// unavailable or the id mapping cannot be written.
 Result<void> enter_build_namespace(int argc, char** argv);
 
-/// `kiln unshare -- CMD`: runs CMD inside kiln's namespace and returns its
-/// exit status.
-Result<int> run_in_build_namespace(const std::vector<std::string>& command);
+/// `kiln unshare -- CMD`: after enter_build_namespace, replaces this process
+/// with CMD (empty: $SHELL). Returns only on error.
+Result<void> exec_in_build_namespace(const std::vector<std::string>& command);
 
-/// A one-line description of the id mapping in use ("0 -> 165536 (65536 ids)").
+/// A one-line description of the id mapping kiln uses
+/// ("uid 0 -> 165536 (65536 ids)").
 Result<std::string> describe_id_mapping();
 
 }  // namespace kiln
