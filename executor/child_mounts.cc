@@ -196,7 +196,8 @@ Result<void> mount_rootfs(ChildContext& ctx) {
   const ChildSpec& s = ctx.spec;
   if (s.overlay) {
     ctx.root_path = s.mountpoint;
-    KILN_TRY(mount_overlay_at(s.lowers, s.upper, s.work, s.mountpoint));
+    KILN_TRY(mount_overlay_at(s.lowers, s.upper, s.work, s.mountpoint,
+                              s.volatile_upper ? Durability::volatile_upper : Durability::synced));
   } else {
     ctx.root_path = s.rootfs_dir;
     KILN_TRY_ASSIGN(UniqueFd src, clone_tree(AT_FDCWD, s.rootfs_dir, false));

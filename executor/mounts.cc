@@ -45,6 +45,7 @@ UniqueMount& UniqueMount::operator=(UniqueMount&& other) noexcept {
   if (this != &other) {
     log_warning_and_drop(unmount());
     m_target = std::move(other.m_target);
+    m_volatile_work = std::move(other.m_volatile_work);
     other.m_target.clear();
   }
   return *this;
@@ -66,13 +67,22 @@ Result<void> UniqueMount::unmount() {
   if (::umount2(target.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
     return Error::from_errno(cat("unmount `", target, "`"));
   }
+  if (!m_volatile_work.empty()) {
+    KILN_TRY(remove_volatile_marker(m_volatile_work));
+    m_volatile_work.clear();
+  }
   return {};
 }
 
+Result<void> remove_volatile_marker(const std::string& work) {
+  return remove_tree(path_join(work, "work/incompat"));
+}
+
 Result<UniqueMount> mount_overlay(const OverlayMount& o) {
-  KILN_TRY(mount_overlay_at(o.lowers, o.upper, o.work, o.target));
+  KILN_TRY(mount_overlay_at(o.lowers, o.upper, o.work, o.target, o.durability));
   log::debug("mounts: overlay on `", o.target, "` (", o.lowers.size(), " lower dirs)");
-  return UniqueMount(o.target);
+  bool marker = o.durability == Durability::volatile_upper && !o.upper.empty();
+  return UniqueMount(o.target, marker ? o.work : "");
 }
 
 Result<UniqueMount> mount_fuse_overlayfs(const OverlayMount& o) {

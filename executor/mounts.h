@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "executor/overlay_fs.h"
 #include "util/result.h"
 
 namespace kiln::executor {
@@ -48,8 +49,14 @@ Result<StorageDriver> select_storage_driver(std::optional<StorageDriver> request
 class UniqueMount {
  public:
   UniqueMount() = default;
-  explicit UniqueMount(std::string target) : m_target(std::move(target)) {}
-  UniqueMount(UniqueMount&& other) noexcept : m_target(std::move(other.m_target)) { other.m_target.clear(); }
+  /// `volatile_work`: the work dir of a volatile overlay, whose marker is
+  /// removed after unmounting ("" = none).
+  explicit UniqueMount(std::string target, std::string volatile_work = "")
+      : m_target(std::move(target)), m_volatile_work(std::move(volatile_work)) {}
+  UniqueMount(UniqueMount&& other) noexcept
+      : m_target(std::move(other.m_target)), m_volatile_work(std::move(other.m_volatile_work)) {
+    other.m_target.clear();
+  }
   UniqueMount& operator=(UniqueMount&& other) noexcept;
   UniqueMount(const UniqueMount&) = delete;
   UniqueMount& operator=(const UniqueMount&) = delete;
@@ -64,6 +71,7 @@ class UniqueMount {
 
  private:
   std::string m_target;
+  std::string m_volatile_work;
 };
 
 /// Options of one overlay mount.
@@ -72,6 +80,8 @@ struct OverlayMount {
   std::string upper;                ///< writable layer; "" = read-only overlay
   std::string work;                 ///< overlay's work dir, same fs as upper
   std::string target;               ///< existing directory to mount on
+  /// Overlay only; fuse-overlayfs always syncs. See overlay_fs.h.
+  Durability durability = Durability::volatile_upper;
 };
 
 /// Mounts native overlayfs with `userxattr` through the new mount API,
@@ -82,6 +92,11 @@ struct OverlayMount {
 /// `--storage-driver fuse-overlayfs` or `vfs`); invalid_input when the legacy
 /// string would be too long or a path contains ':' or ','.
 Result<UniqueMount> mount_overlay(const OverlayMount& options);
+
+/// Removes overlay's `<work>/work/incompat` marker after a volatile overlay
+/// on that work dir was unmounted cleanly, so it can be mounted again.
+/// Missing is fine.
+Result<void> remove_volatile_marker(const std::string& work);
 
 /// Mounts with the fuse-overlayfs program. Afterwards (once unmounted), the
 /// upper dir is converted to the seam format (normalize_upper_dir).

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,7 +30,7 @@ std::string quoted(const std::string& path) { return "`" + path + "`"; }
 
 // Ok(true) = mounted; Ok(false) = this kernel lacks `lowerdir+`.
 Result<bool> mount_with_fsconfig(const std::vector<std::string>& lowers, const std::string& upper,
-                                 const std::string& work, const std::string& target) {
+                                 const std::string& work, const std::string& target, bool volatile_upper) {
   int fs = ::fsopen("overlay", FSOPEN_CLOEXEC);
   if (fs < 0) {
     if (errno == ENOSYS) {
@@ -56,12 +57,22 @@ Result<bool> mount_with_fsconfig(const std::vector<std::string>& lowers, const s
     if (set("workdir", work) != 0) {
       return overlay_error("set overlay work dir " + quoted(work), errno);
     }
+    if (volatile_upper && ::fsconfig(fs_fd.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0) != 0) {
+      return overlay_error("set overlay option `volatile`", errno);
+    }
   }
   if (::fsconfig(fs_fd.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) != 0) {
     return overlay_error("set overlay option `userxattr`", errno);
   }
   if (::fsconfig(fs_fd.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
-    return overlay_error("create the overlay filesystem", errno);
+    int err = errno;
+    Error e = overlay_error("create the overlay filesystem", err);
+    struct stat st {};
+    if (!work.empty() && ::stat((work + "/work/incompat/volatile").c_str(), &st) == 0) {
+      e.with_hint("A volatile overlay on work dir " + quoted(work) +
+                  " did not end cleanly (a crash?): its upper dir may be incomplete. Discard the snapshot.");
+    }
+    return e;
   }
   int mnt = ::fsmount(fs_fd.get(), FSMOUNT_CLOEXEC, 0);
   if (mnt < 0) {
@@ -75,7 +86,7 @@ Result<bool> mount_with_fsconfig(const std::vector<std::string>& lowers, const s
 }
 
 Result<void> mount_legacy(const std::vector<std::string>& lowers, const std::string& upper,
-                          const std::string& work, const std::string& target) {
+                          const std::string& work, const std::string& target, bool volatile_upper) {
   std::string opts = "lowerdir=";
   for (size_t i = 0; i < lowers.size(); ++i) {
     if (lowers[i].find_first_of(":,") != std::string::npos) {
@@ -86,6 +97,9 @@ Result<void> mount_legacy(const std::vector<std::string>& lowers, const std::str
   }
   if (!upper.empty()) {
     opts += ",upperdir=" + upper + ",workdir=" + work;
+    if (volatile_upper) {
+      opts += ",volatile";
+    }
   }
   opts += ",userxattr";
   if (opts.size() >= static_cast<size_t>(::getpagesize())) {
@@ -103,7 +117,8 @@ Result<void> mount_legacy(const std::vector<std::string>& lowers, const std::str
 }  // namespace
 
 Result<void> mount_overlay_at(const std::vector<std::string>& lowers, const std::string& upper,
-                              const std::string& work, const std::string& target) {
+                              const std::string& work, const std::string& target, Durability durability) {
+  bool volatile_upper = durability == Durability::volatile_upper && !upper.empty();
   if (lowers.empty()) {
     return Error(ErrorCode::invalid_input, "mount overlay on " + quoted(target) + ": no lower dirs");
   }
@@ -111,11 +126,11 @@ Result<void> mount_overlay_at(const std::vector<std::string>& lowers, const std:
     return Error(ErrorCode::invalid_input, "mount overlay on " + quoted(target) +
                                                ": upper and work dirs go together");
   }
-  KILN_TRY_ASSIGN(bool mounted, mount_with_fsconfig(lowers, upper, work, target));
+  KILN_TRY_ASSIGN(bool mounted, mount_with_fsconfig(lowers, upper, work, target, volatile_upper));
   if (mounted) {
     return {};
   }
-  return mount_legacy(lowers, upper, work, target);
+  return mount_legacy(lowers, upper, work, target, volatile_upper);
 }
 
 }  // namespace kiln::executor

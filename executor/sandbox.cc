@@ -15,6 +15,7 @@
 
 #include "executor/child_process.h"
 #include "executor/mount_stubs.h"
+#include "executor/mounts.h"
 #include "executor/sandbox_plan.h"
 #include "executor/spec_wire.h"
 #include "util/log.h"
@@ -136,20 +137,26 @@ Error killed_error(const char* why, unsigned timeout) {
   return Error(ErrorCode::failed_step, msg).with_exit_status(128 + SIGKILL);
 }
 
-// Waits for setup and exit, honouring the timeout and interrupts.
+// Waits for the sandbox to exit, honouring the timeout and interrupts, then
+// reads what the child reported. The sync socket is watched live only when
+// debug tracing is on: every wake-up of the parent costs a scheduling round
+// trip, and on a busy machine those dominate a short step. Without tracing
+// the child's few records (stubs, setup OK, or an error) wait in the socket
+// until the exit, and the parent wakes once.
 Result<void> supervise(Sandbox& sb, const SandboxSpec& spec, Outcome& out) {
   int64_t deadline = spec.timeout_seconds != 0 ? now_ms() + int64_t{spec.timeout_seconds} * 1000 : -1;
   bool sync_open = true;
+  bool live = log::enabled(log::Level::debug);
   while (!out.status) {
-    struct pollfd fds[3] = {{sync_open ? sb.sync.get() : -1, POLLIN, 0},
-                            {sb.process.pidfd(), POLLIN, 0},
-                            {g_interrupt_pipe[0], POLLIN, 0}};
+    struct pollfd fds[3] = {{sb.process.pidfd(), POLLIN, 0},
+                            {g_interrupt_pipe[0], POLLIN, 0},
+                            {live && sync_open ? sb.sync.get() : -1, POLLIN, 0}};
     int wait_ms = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
     int n = ::poll(fds, 3, wait_ms);
     if (n < 0 && errno != EINTR) {
       return Error::from_errno("wait for the sandbox");
     }
-    if (n == 0 || (fds[2].revents & POLLIN) != 0) {
+    if (n == 0 || (fds[1].revents & POLLIN) != 0) {
       KILN_TRY(sb.process.kill(SIGKILL));
       KILN_TRY_ASSIGN(int ignored, sb.process.wait());
       (void)ignored;
@@ -158,16 +165,17 @@ Result<void> supervise(Sandbox& sb, const SandboxSpec& spec, Outcome& out) {
       }
       return killed_error(cat("stop the command: interrupted by signal ", g_interrupt_signal.load()).c_str(), 0);
     }
-    if (sync_open && (fds[0].revents & (POLLIN | POLLHUP)) != 0) {
+    if ((fds[2].revents & (POLLIN | POLLHUP)) != 0) {
       KILN_TRY_ASSIGN(sync_open, handle_message(sb.sync.get(), out));
-      continue;  // drain the socket before looking at the exit
+      continue;
     }
-    if ((fds[1].revents & POLLIN) != 0) {
+    if ((fds[0].revents & POLLIN) != 0) {
       KILN_TRY_ASSIGN(int status, sb.process.wait());
       out.status = status;
     }
   }
-  // The child may have reported an error just before exiting.
+  // The child is gone, so its end is closed: everything it sent is queued,
+  // followed by EOF.
   while (sync_open) {
     KILN_TRY_ASSIGN(sync_open, handle_message(sb.sync.get(), out));
   }
@@ -207,6 +215,11 @@ Result<int> run_sandbox(const SandboxSpec& spec) {
   Result<void> supervised = supervise(sb, spec, out);
   if (!out.stubs.empty()) {
     log_warning_and_drop(stubs.cleanup(out.stubs).context("remove mount stubs"));
+  }
+  // The sandbox's mount namespace, and with it the overlay, is gone once the
+  // child has been reaped.
+  if (spec.overlay && spec.overlay->durability == Durability::volatile_upper && sb.process.reaped()) {
+    log_warning_and_drop(remove_volatile_marker(spec.overlay->work));
   }
   KILN_TRY(std::move(supervised).context(cat("run `", join(spec.argv, " "), "`")));
   if (out.error) {

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "executor/capabilities.h"
+#include "executor/overlay_fs.h"
 #include "util/result.h"
 
 namespace kiln::executor {
@@ -66,6 +67,9 @@ struct OverlayRootfs {
   std::string upper;                ///< the step's snapshot dir (becomes the layer)
   std::string work;                 ///< overlay work dir, same filesystem as upper
   std::string mountpoint;           ///< an empty dir to mount the merged view on
+  /// volatile_upper (default): no overlay syncs; after a clean exit the
+  /// work dir's volatile marker is removed again (overlay_fs.h explains).
+  Durability durability = Durability::volatile_upper;
 };
 
 /// A resource limit (setrlimit). Never above kiln's own hard limit: kiln may

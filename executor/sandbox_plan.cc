@@ -142,6 +142,7 @@ Result<ChildSpec> plan_child(const SandboxSpec& spec, bool trace) {
     c.upper = spec.overlay->upper;
     c.work = spec.overlay->work;
     c.mountpoint = spec.overlay->mountpoint;
+    c.volatile_upper = spec.overlay->durability == Durability::volatile_upper;
   } else {
     c.rootfs_dir = spec.rootfs_dir;
   }

@@ -56,12 +56,18 @@ bool rule_applies(const SeccompRule& rule, CapabilitySet caps) {
 }
 
 scmp_arg_cmp to_cmp(const SeccompArg& a) {
+  scmp_arg_cmp cmp {};
+  cmp.arg = a.index;
+  cmp.datum_a = a.value;
   switch (a.op) {
-    case SeccompArg::Op::eq: return SCMP_CMP(a.index, SCMP_CMP_EQ, a.value);
-    case SeccompArg::Op::ne: return SCMP_CMP(a.index, SCMP_CMP_NE, a.value);
-    case SeccompArg::Op::masked_eq: return SCMP_CMP(a.index, SCMP_CMP_MASKED_EQ, a.value, a.value_two);
+    case SeccompArg::Op::eq: cmp.op = SCMP_CMP_EQ; break;
+    case SeccompArg::Op::ne: cmp.op = SCMP_CMP_NE; break;
+    case SeccompArg::Op::masked_eq:
+      cmp.op = SCMP_CMP_MASKED_EQ;
+      cmp.datum_b = a.value_two;
+      break;
   }
-  return SCMP_CMP(a.index, SCMP_CMP_EQ, a.value);
+  return cmp;
 }
 
 Result<void> add_rule(scmp_filter_ctx ctx, const SeccompRule& rule) {

@@ -127,6 +127,7 @@ std::string encode_child_spec(const ChildSpec& s) {
   w.str(s.upper);
   w.str(s.work);
   w.str(s.mountpoint);
+  w.boolean(s.volatile_upper);
   w.u32(static_cast<uint32_t>(s.mounts.size()));
   for (const auto& m : s.mounts) {
     write_mount(w, m);
@@ -173,6 +174,7 @@ Result<ChildSpec> decode_child_spec(std::string_view payload) {
   s.upper = r.str();
   s.work = r.str();
   s.mountpoint = r.str();
+  s.volatile_upper = r.boolean();
   for (uint32_t i = 0, n = r.count(8); i < n; ++i) {
     s.mounts.push_back(read_mount(r));
   }

@@ -59,6 +59,7 @@ struct ChildSpec {
   std::string upper;
   std::string work;
   std::string mountpoint;
+  bool volatile_upper = true;
 
   std::vector<ChildMount> mounts;
   std::vector<std::string> argv;

@@ -228,16 +228,23 @@ Result<void> normalize_dir(int dir_fd, const std::string& rel) {
       }
       continue;
     }
+    struct stat st {};
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return Error::from_errno(cat("stat `/", rel, name, "`"));
+    }
     if (name.size() > k_wh_prefix.size() && name.rfind(k_wh_prefix, 0) == 0) {
+      // A `.wh.NAME` file whites out NAME. fuse-overlayfs also leaves 0/0
+      // devices named `.wh.*` that hide its own marker files: drop those.
       std::string victim = name.substr(k_wh_prefix.size());
-      if (::unlinkat(dir_fd, name.c_str(), 0) != 0 ||
-          (::mknodat(dir_fd, victim.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0 && errno != EEXIST)) {
+      if (::unlinkat(dir_fd, name.c_str(), 0) != 0) {
+        return Error::from_errno(cat("remove `/", rel, name, "`"));
+      }
+      if (!is_whiteout(st) && ::mknodat(dir_fd, victim.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0 && errno != EEXIST) {
         return Error::from_errno(cat("convert whiteout `/", rel, name, "`"));
       }
       continue;
     }
-    struct stat st {};
-    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) {
       KILN_TRY_ASSIGN(UniqueFd sub, open_dir_at(dir_fd, name));
       for (const char* other : {"user.fuseoverlayfs.opaque", "trusted.overlay.opaque"}) {
         if (get_xattr(sub.get(), other) == "y") {

@@ -13,6 +13,7 @@
 //     --repeat N             run N times and print per-start timings (ms)
 //     --interrupt-handlers   install_interrupt_handlers() first
 //     --no-seccomp           SeccompMode::unconfined
+//     --seccomp-cache DIR    cache compiled seccomp programs in DIR
 #include <time.h>
 #include <unistd.h>
 
@@ -78,6 +79,8 @@ Result<RunOptions> parse_run(int argc, char** argv) {
       o.repeat = std::stoi(next());
     } else if (a == "--interrupt-handlers") {
       o.handlers = true;
+    } else if (a == "--seccomp-cache") {
+      o.spec.seccomp_cache_dir = absolute_path(next());
     } else if (a == "--no-seccomp") {
       o.spec.seccomp = SeccompMode::unconfined;
     } else {

@@ -81,6 +81,16 @@ TEST_F(MountsTest, UpperDirUsesTheSeamFormat) {
   expect_seam_format(p("upper"));
 }
 
+TEST_F(MountsTest, VolatileOverlayCanBeMountedAgain) {
+  for (int i = 0; i < 2; ++i) {
+    auto m = mount_overlay(overlay());
+    ASSERT_TRUE(m) << "mount " << i << ": " << m.error().render();
+    ASSERT_TRUE(write_file(p(cat("merged/f", i)), "x"));
+    ASSERT_TRUE(m->unmount());
+  }
+  EXPECT_EQ(list_tree(p("upper")), (Listing{"f0 f", "f1 f"}));
+}
+
 TEST_F(MountsTest, VfsCopyAppliesWhiteoutsOpaqueDirsAndHardLinks) {
   {
     auto m = mount_overlay(overlay());

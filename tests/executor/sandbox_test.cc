@@ -289,6 +289,24 @@ TEST_F(SandboxTest, ReadOnlyBindRefusesWrites) {
   EXPECT_FALSE(path_exists(path_join(shared, "x")));
 }
 
+TEST_F(SandboxTest, SameSnapshotRunsAgainAfterAVolatileMount) {
+  RunOutput r = run(overlay_spec({"sh", "-c", "echo 1 > /one"}));
+  ASSERT_TRUE(r.status) << r.status.error().render();
+  r = run(overlay_spec({"sh", "-c", "cat /one && echo 2 > /two"}));
+  ASSERT_TRUE(r.status) << r.status.error().render();
+  EXPECT_EQ(r.out, "1\n");
+  EXPECT_EQ(list_tree(upper()), (std::vector<std::string>{"one f", "two f"}));
+  EXPECT_FALSE(path_exists(path_join(m_overlay.work, "work/incompat")));
+}
+
+TEST_F(SandboxTest, SyncedOverlayWorksToo) {
+  SandboxSpec spec = overlay_spec({"sh", "-c", "echo x > /x"});
+  spec.overlay->durability = Durability::synced;
+  RunOutput r = run(spec);
+  ASSERT_TRUE(r.status) << r.status.error().render();
+  EXPECT_EQ(read_file(path_join(upper(), "x")).value_or(""), "x\n");
+}
+
 TEST_F(SandboxTest, PlainDirectoryRootfs) {
   std::string rootfs = path_join(tmp(), "rootfs");
   ASSERT_TRUE(make_dirs(rootfs));
