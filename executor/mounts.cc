@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 
+#include "executor/deferred_teardown.h"
 #include "executor/overlay_fs.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -79,6 +80,9 @@ Result<void> remove_volatile_marker(const std::string& work) {
 }
 
 Result<UniqueMount> mount_overlay(const OverlayMount& o) {
+  if (!o.work.empty()) {
+    wait_for_teardown(o.work);  // a sandbox that used this work dir
+  }
   KILN_TRY(mount_overlay_at(o.lowers, o.upper, o.work, o.target, o.durability));
   log::debug("mounts: overlay on `", o.target, "` (", o.lowers.size(), " lower dirs)");
   bool marker = o.durability == Durability::volatile_upper && !o.upper.empty();

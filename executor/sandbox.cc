@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "executor/child_process.h"
+#include "executor/deferred_teardown.h"
 #include "executor/mount_stubs.h"
 #include "executor/mounts.h"
 #include "executor/sandbox_plan.h"
@@ -63,6 +64,7 @@ struct Sandbox {
   ChildProcess process;
   UniqueFd sync;
   UniqueFd devnull;
+  UniqueFd mount_ns;  // held so the exit does not wait for the unmounts
 };
 
 Result<Sandbox> start(const SandboxSpec& spec, const ChildSpec& child) {
@@ -90,6 +92,8 @@ Result<Sandbox> start(const SandboxSpec& spec, const ChildSpec& child) {
   KILN_TRY_ASSIGN(sb.process, spawn_in_namespaces(req));
   child_end.reset();
   log::debug("sandbox: started helper pid ", sb.process.pid());
+  // The child waits for sync 1, so its pid and namespace are stable here.
+  sb.mount_ns.reset(::open(cat("/proc/", sb.process.pid(), "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
   // sync 1: the resolved spec.
   KILN_TRY(send_message(sb.sync.get(), MessageTag::spec, encode_child_spec(child)).context("send the sandbox spec"));
   return sb;
@@ -207,19 +211,28 @@ Result<int> run_sandbox(const SandboxSpec& spec) {
     return killed_error(cat("start a sandbox: interrupted by signal ", g_interrupt_signal.load()).c_str(), 0);
   }
   KILN_TRY_ASSIGN(ChildSpec child, plan_child(spec, log::enabled(log::Level::debug)));
+  if (spec.overlay) {
+    wait_for_teardown(spec.overlay->work);  // an earlier run on this snapshot
+  }
   MountStubCleaner stubs = spec.overlay ? MountStubCleaner::prepare(spec.overlay->upper, spec.overlay->lowers,
                                                                      mount_targets(spec))
                                         : MountStubCleaner::prepare(spec.rootfs_dir, {}, mount_targets(spec));
+  int64_t started = now_ms();
   KILN_TRY_ASSIGN(Sandbox sb, start(spec, child));
   Outcome out;
   Result<void> supervised = supervise(sb, spec, out);
+  log::debug("sandbox: pid ", sb.process.pid(), " ended after ", now_ms() - started, " ms");
   if (!out.stubs.empty()) {
     log_warning_and_drop(stubs.cleanup(out.stubs).context("remove mount stubs"));
   }
-  // The sandbox's mount namespace, and with it the overlay, is gone once the
-  // child has been reaped.
-  if (spec.overlay && spec.overlay->durability == Durability::volatile_upper && sb.process.reaped()) {
-    log_warning_and_drop(remove_volatile_marker(spec.overlay->work));
+  // The mount tree is torn down in the background (deferred_teardown.h),
+  // then the volatile overlay's marker is removed.
+  bool volatile_upper = spec.overlay && spec.overlay->durability == Durability::volatile_upper;
+  std::string marker_work = volatile_upper && sb.process.reaped() ? spec.overlay->work : "";
+  if (sb.mount_ns) {
+    defer_teardown(std::move(sb.mount_ns), marker_work);
+  } else if (!marker_work.empty()) {
+    log_warning_and_drop(remove_volatile_marker(marker_work));
   }
   KILN_TRY(std::move(supervised).context(cat("run `", join(spec.argv, " "), "`")));
   if (out.error) {

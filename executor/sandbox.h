@@ -11,8 +11,10 @@
 //           and execs the command.
 //   parent: streams nothing itself (the command writes to the fds in the
 //           spec), waits, kills the sandbox's pid 1 on timeout or interrupt
-//           (the kernel then kills every process in its pid namespace), and
-//           removes the mount-target stubs the child had to create.
+//           (the kernel then kills every process in its pid namespace),
+//           removes the mount-target stubs the child had to create, and
+//           leaves the unmounting of the sandbox's mount tree to a background
+//           thread (wait_for_sandbox_teardown).
 //
 // Mount stubs: a bind/tmpfs target that does not exist in the rootfs (say
 // /etc/resolv.conf in a scratch image) is created by the child. After the run
@@ -129,6 +131,15 @@ struct SandboxSpec {
 /// failures, with context `sandbox step N: <name>` from the child and a hint
 /// for known causes; failed_step (exit_status 137) on timeout or interrupt.
 Result<int> run_sandbox(const SandboxSpec& spec);
+
+/// The sandbox's mounts are torn down in the background after run_sandbox
+/// returns (the upper dir is already complete then; deferred_teardown.h
+/// explains). This blocks until that finished for every sandbox over the
+/// overlay work dir `work`: the overlay is unmounted and its volatile marker
+/// removed. run_sandbox and mount_overlay call it for their own work dir;
+/// call it before deleting a work dir's parent filesystem or handing the work
+/// dir to another tool.
+void wait_for_sandbox_teardown(const std::string& work);
 
 /// Installs SIGINT/SIGTERM/SIGHUP handlers that make every running
 /// run_sandbox kill its sandbox and return an error ("interrupted by

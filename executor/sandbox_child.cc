@@ -36,17 +36,31 @@
 // 10  resolve argv[0] in the spec's PATH, report setup OK (sync 2), execve
 #include "executor/sandbox_child.h"
 
+#include <time.h>
+
 #include <string>
 
 namespace kiln::executor {
 
 namespace {
 
+// Microseconds since the helper started, for the trace.
+long elapsed_us() {
+  static const long start = [] {
+    struct timespec ts {};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+  }();
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000L + ts.tv_nsec / 1000 - start;
+}
+
 template <typename F>
 Result<void> run_step(ChildContext& ctx, int number, const char* name, F&& step) {
   std::string label = "sandbox step " + std::to_string(number) + ": " + name;
   if (ctx.spec.trace) {
-    (void)send_message(ctx.sync_fd, MessageTag::trace, label);
+    (void)send_message(ctx.sync_fd, MessageTag::trace, label + " (+" + std::to_string(elapsed_us()) + " us)");
   }
   Result<void> result = step();
   if (!result) {
@@ -70,6 +84,7 @@ Result<void> run_step(ChildContext& ctx, int number, const char* name, F&& step)
 #define KILN_STEP(number, name, call) KILN_TRY(run_step(ctx, number, name, [&] { return call; }))
 
 Result<void> sandbox_child_main(const ChildSpec& spec, int sync_fd) {
+  (void)elapsed_us();  // the trace's time origin
   ChildContext ctx(spec, sync_fd);
   KILN_STEP(2, "make mounts private", make_mounts_private(ctx));
   KILN_STEP(2, "mount the rootfs", mount_rootfs(ctx));

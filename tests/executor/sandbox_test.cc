@@ -296,6 +296,7 @@ TEST_F(SandboxTest, SameSnapshotRunsAgainAfterAVolatileMount) {
   ASSERT_TRUE(r.status) << r.status.error().render();
   EXPECT_EQ(r.out, "1\n");
   EXPECT_EQ(list_tree(upper()), (std::vector<std::string>{"one f", "two f"}));
+  wait_for_sandbox_teardown(m_overlay.work);
   EXPECT_FALSE(path_exists(path_join(m_overlay.work, "work/incompat")));
 }
 
