@@ -1,5 +1,7 @@
 #include "executor/deferred_teardown.h"
 
+#include <unistd.h>
+
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -25,6 +27,7 @@ class TeardownQueue {
  public:
   void push(Item item) {
     std::lock_guard<std::mutex> lock(m_mutex);
+    adopt_after_fork();
     if (!m_started) {
       std::thread([this] { run(); }).detach();
       m_started = true;
@@ -35,10 +38,25 @@ class TeardownQueue {
 
   void wait_for(const std::string& work) {
     std::unique_lock<std::mutex> lock(m_mutex);
+    adopt_after_fork();
     m_cv.wait(lock, [&] { return !pending(work); });
   }
 
  private:
+  // A forked child inherits the queue but not the worker thread: it tears
+  // the inherited items down itself and starts its own worker when needed.
+  void adopt_after_fork() {
+    pid_t self = ::getpid();
+    if (m_owner == self) {
+      return;
+    }
+    m_owner = self;
+    m_started = false;
+    m_busy = false;
+    m_busy_work.clear();
+    m_items.clear();  // closes the inherited fds here, synchronously
+  }
+
   bool pending(const std::string& work) const {
     if (m_busy_work == work && m_busy) {
       return true;
@@ -74,6 +92,7 @@ class TeardownQueue {
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::deque<Item> m_items;
+  pid_t m_owner = ::getpid();
   bool m_started = false;
   bool m_busy = false;
   std::string m_busy_work;
