@@ -89,6 +89,16 @@ Result<UniqueMount> mount_overlay(const OverlayMount& o) {
   return UniqueMount(o.target, marker ? o.work : "");
 }
 
+Result<UniqueMount> mount_overlay(const std::vector<std::string>& lowers, const std::string& upper,
+                                  const std::string& work, const std::string& target) {
+  OverlayMount o;
+  o.lowers = lowers;
+  o.upper = upper;
+  o.work = work;
+  o.target = target;
+  return mount_overlay(o);
+}
+
 Result<UniqueMount> mount_fuse_overlayfs(const OverlayMount& o) {
   if (find_program("fuse-overlayfs").empty()) {
     return Error(ErrorCode::not_found, "mount fuse-overlayfs: program `fuse-overlayfs` not found in PATH");

@@ -92,6 +92,9 @@ struct OverlayMount {
 /// `--storage-driver fuse-overlayfs` or `vfs`); invalid_input when the legacy
 /// string would be too long or a path contains ':' or ','.
 Result<UniqueMount> mount_overlay(const OverlayMount& options);
+/// The same with default options (volatile upper); the agreed seam signature.
+Result<UniqueMount> mount_overlay(const std::vector<std::string>& lowers, const std::string& upper,
+                                  const std::string& work, const std::string& target);
 
 /// Removes overlay's `<work>/work/incompat` marker after a volatile overlay
 /// on that work dir was unmounted cleanly, so it can be mounted again.

@@ -63,7 +63,7 @@ TEST_F(MountsTest, OverlayTakesMoreThanAHundredLowers) {
     lowers.insert(lowers.begin(), dir);  // top first: the last one wins
   }
   {
-    auto m = mount_overlay({lowers, p("upper"), p("work"), p("merged")});
+    auto m = mount_overlay(lowers, p("upper"), p("work"), p("merged"));
     ASSERT_TRUE(m) << m.error().render();
     for (int i = 0; i < 120; ++i) {
       EXPECT_EQ(read_file(p(cat("merged/file", i))).value_or(""), cat(i));
