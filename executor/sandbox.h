@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "executor/capabilities.h"
@@ -154,6 +155,16 @@ int interrupted_by();
 /// Parses a --ulimit value: "nofile=1024:2048" or "nproc=512" (soft = hard),
 /// "unlimited" or -1 for RLIM_INFINITY. Errors: invalid_input.
 Result<Rlimit> parse_ulimit(std::string_view text);
+
+/// Parses --network / RUN --network: "host", "none", or "default" (= host,
+/// kiln's default). Errors: invalid_input naming the accepted values.
+Result<NetworkMode> parse_network_mode(std::string_view text);
+
+/// Applies one --security-opt value to spec: "no-new-privileges" (or
+/// "no-new-privileges=true|false"), "seccomp=unconfined". Errors:
+/// unsupported for other known options (a seccomp profile file, apparmor,
+/// label), invalid_input for anything else.
+Result<void> apply_security_opt(SandboxSpec& spec, std::string_view opt);
 
 /// Where the helper is: $KILN_SANDBOX_HELPER, else `kiln-sandbox` beside
 /// /proc/self/exe. Errors: not_found with a hint naming both.

@@ -235,6 +235,45 @@ Result<Rlimit> parse_ulimit(std::string_view text) {
   return Rlimit{found->resource, *soft, *hard};
 }
 
+Result<NetworkMode> parse_network_mode(std::string_view text) {
+  std::string t = to_lower(trim(text));
+  if (t == "host" || t == "default") {
+    return NetworkMode::host;
+  }
+  if (t == "none") {
+    return NetworkMode::none;
+  }
+  return invalid(cat("parse network mode `", text, "`: expected host, none or default"));
+}
+
+Result<void> apply_security_opt(SandboxSpec& spec, std::string_view opt) {
+  std::string o(trim(opt));
+  auto kv = split_once(o, '=');
+  std::string key = kv ? kv->first : o;
+  std::string value = kv ? kv->second : "";
+  if (key == "no-new-privileges") {
+    if (value.empty() || value == "true") {
+      spec.no_new_privs = true;
+      return {};
+    }
+    if (value == "false") {
+      spec.no_new_privs = false;
+      return {};
+    }
+  } else if (key == "seccomp") {
+    if (value == "unconfined") {
+      spec.seccomp = SeccompMode::unconfined;
+      return {};
+    }
+    return Error(ErrorCode::unsupported,
+                 cat("apply --security-opt `", opt, "`: only seccomp=unconfined is supported (kiln always "
+                                                   "uses Docker's default profile otherwise)"));
+  } else if (key == "apparmor" || key == "label" || key == "mask" || key == "unmask") {
+    return Error(ErrorCode::unsupported, cat("apply --security-opt `", opt, "`: not supported by kiln"));
+  }
+  return invalid(cat("parse --security-opt `", opt, "`: expected no-new-privileges or seccomp=unconfined"));
+}
+
 Result<std::string> sandbox_helper_path() {
   if (const char* env = std::getenv("KILN_SANDBOX_HELPER"); env != nullptr && *env != '\0') {
     if (::access(env, X_OK) != 0) {

@@ -29,6 +29,27 @@ TEST(SandboxPlanTest, ParsesUlimits) {
   EXPECT_FALSE(parse_ulimit("nofile=2:1"));
 }
 
+TEST(SandboxPlanTest, ParsesNetworkModes) {
+  EXPECT_EQ(*parse_network_mode("host"), NetworkMode::host);
+  EXPECT_EQ(*parse_network_mode("default"), NetworkMode::host);
+  EXPECT_EQ(*parse_network_mode("None"), NetworkMode::none);
+  EXPECT_EQ(parse_network_mode("bridge").error().render(),
+            "parse network mode `bridge`: expected host, none or default");
+}
+
+TEST(SandboxPlanTest, AppliesSecurityOpts) {
+  SandboxSpec spec;
+  ASSERT_TRUE(apply_security_opt(spec, "no-new-privileges"));
+  EXPECT_TRUE(spec.no_new_privs);
+  ASSERT_TRUE(apply_security_opt(spec, "no-new-privileges=false"));
+  EXPECT_FALSE(spec.no_new_privs);
+  ASSERT_TRUE(apply_security_opt(spec, "seccomp=unconfined"));
+  EXPECT_EQ(spec.seccomp, SeccompMode::unconfined);
+  EXPECT_EQ(apply_security_opt(spec, "seccomp=/etc/profile.json").error().code(), ErrorCode::unsupported);
+  EXPECT_EQ(apply_security_opt(spec, "apparmor=x").error().code(), ErrorCode::unsupported);
+  EXPECT_EQ(apply_security_opt(spec, "bogus").error().code(), ErrorCode::invalid_input);
+}
+
 TEST(SandboxPlanTest, ParsesStorageDrivers) {
   EXPECT_EQ(*parse_storage_driver("overlay"), StorageDriver::overlay);
   EXPECT_EQ(*parse_storage_driver("fuse-overlayfs"), StorageDriver::fuse_overlayfs);

@@ -109,6 +109,20 @@ TEST_F(SandboxTest, RefusesMountUnshareKexecAndModules) {
   EXPECT_EQ(j["syscalls"]["chroot"], 0);  // CAP_SYS_CHROOT is in the default set
 }
 
+TEST_F(SandboxTest, NestedNamespaceToolsFail) {
+  for (std::vector<std::string> argv : {std::vector<std::string>{"unshare", "-U", "-r", "true"},
+                                        std::vector<std::string>{"unshare", "-m", "true"},
+                                        std::vector<std::string>{"mount", "-t", "tmpfs", "none", "/mnt"}}) {
+    RunOutput r = run(overlay_spec(argv));
+    ASSERT_TRUE(r.status) << r.status.error().render();
+    EXPECT_NE(*r.status, 0) << argv[0] << " succeeded";
+    // busybox mount words EPERM as "permission denied (are you root?)".
+    EXPECT_TRUE(r.err.find("Operation not permitted") != std::string::npos ||
+                r.err.find("permission denied") != std::string::npos)
+        << r.err;
+  }
+}
+
 TEST_F(SandboxTest, ThreadsAndPosixSpawnWork) {
   // busybox sh forks through clone; a clone3 EPERM would break this.
   RunOutput r = run(overlay_spec({"sh", "-c", "echo a | cat; (echo b) & wait"}));
