@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <optional>
 #include <cerrno>
 #include <map>
 #include <mutex>
@@ -151,6 +152,7 @@ Result<void> supervise(Sandbox& sb, const SandboxSpec& spec, Outcome& out) {
   int64_t deadline = spec.timeout_seconds != 0 ? now_ms() + int64_t{spec.timeout_seconds} * 1000 : -1;
   bool sync_open = true;
   bool live = log::enabled(log::Level::debug);
+  std::optional<Error> stopped;
   while (!out.status) {
     struct pollfd fds[3] = {{sb.process.pidfd(), POLLIN, 0},
                             {g_interrupt_pipe[0], POLLIN, 0},
@@ -161,27 +163,26 @@ Result<void> supervise(Sandbox& sb, const SandboxSpec& spec, Outcome& out) {
       return Error::from_errno("wait for the sandbox");
     }
     if (n == 0 || (fds[1].revents & POLLIN) != 0) {
+      // Killing pid 1 makes the kernel kill everything in its pid namespace.
       KILN_TRY(sb.process.kill(SIGKILL));
-      KILN_TRY_ASSIGN(int ignored, sb.process.wait());
-      (void)ignored;
-      if (n == 0) {
-        return killed_error("", spec.timeout_seconds);
-      }
-      return killed_error(cat("stop the command: interrupted by signal ", g_interrupt_signal.load()).c_str(), 0);
-    }
-    if ((fds[2].revents & (POLLIN | POLLHUP)) != 0) {
+      stopped = n == 0 ? killed_error("", spec.timeout_seconds)
+                       : killed_error(cat("stop the command: interrupted by signal ", g_interrupt_signal.load()).c_str(), 0);
+    } else if ((fds[2].revents & (POLLIN | POLLHUP)) != 0) {
       KILN_TRY_ASSIGN(sync_open, handle_message(sb.sync.get(), out));
       continue;
+    } else if ((fds[0].revents & POLLIN) == 0) {
+      continue;
     }
-    if ((fds[0].revents & POLLIN) != 0) {
-      KILN_TRY_ASSIGN(int status, sb.process.wait());
-      out.status = status;
-    }
+    KILN_TRY_ASSIGN(int status, sb.process.wait());
+    out.status = status;
   }
-  // The child is gone, so its end is closed: everything it sent is queued,
-  // followed by EOF.
+  // The child is gone, so its end is closed: everything it sent (the stubs
+  // to remove, too) is queued, followed by EOF.
   while (sync_open) {
     KILN_TRY_ASSIGN(sync_open, handle_message(sb.sync.get(), out));
+  }
+  if (stopped) {
+    return std::move(*stopped);
   }
   return {};
 }

@@ -135,6 +135,7 @@ TEST_F(SandboxLifecycleTest, TimeoutKillsTheSandbox) {
   EXPECT_EQ(r.status.error().code(), ErrorCode::failed_step);
   EXPECT_NE(r.status.error().render().find("timed out after 1 s"), std::string::npos);
   EXPECT_EQ(count_processes(sleep_cmdline(marker)), 0);
+  EXPECT_EQ(list_tree(upper()), std::vector<std::string>{}) << "mount stubs left behind";
 }
 
 TEST_F(SandboxLifecycleTest, InterruptWithHandlersKillsEveryProcess) {
