@@ -105,6 +105,10 @@ Result<UniqueFd> walk_in_root(int root_fd, std::string_view path, int flags, Fol
 
 }  // namespace
 
+Result<UniqueFd> open_in_root_by_walk(int root_fd, std::string_view path, int flags, FollowLast follow) {
+  return walk_in_root(root_fd, path, flags, follow);
+}
+
 std::vector<std::string> path_components(std::string_view path) {
   std::vector<std::string> out;
   size_t i = 0;
@@ -158,7 +162,7 @@ Result<UniqueFd> open_in_root(int root_fd, std::string_view path, int flags, Fol
     return UniqueFd(fd);
   }
   if (errno == ENOSYS || errno == EPERM) {
-    return walk_in_root(root_fd, path, flags, follow);
+    return open_in_root_by_walk(root_fd, path, flags, follow);
   }
   return path_error("open", path, errno);
 }

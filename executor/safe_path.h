@@ -33,6 +33,11 @@ enum class FollowLast { yes, no };
 Result<UniqueFd> open_in_root(int root_fd, std::string_view path, int flags,
                               FollowLast follow = FollowLast::yes);
 
+/// The fallback of open_in_root (a component walk), used when openat2 is
+/// unavailable; exposed so tests exercise it on kernels that have openat2.
+Result<UniqueFd> open_in_root_by_walk(int root_fd, std::string_view path, int flags,
+                                      FollowLast follow = FollowLast::yes);
+
 /// Opens a directory below root_fd, creating missing components (mode, like
 /// mkdir -p). Each directory it creates is appended to `created` as a path
 /// relative to the root ("etc", "etc/ssl"), outermost first, when created is

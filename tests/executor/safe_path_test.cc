@@ -28,6 +28,13 @@ class SafePathTest : public ::testing::Test {
   }
   std::string read_in_root(const std::string& path) {
     auto fd = open_in_root(root_fd.get(), path, O_RDONLY);
+    auto walked = open_in_root_by_walk(root_fd.get(), path, O_RDONLY);
+    // The fallback walk must agree with openat2.
+    EXPECT_EQ(fd.has_value(), walked.has_value()) << path;
+    if (fd && walked) {
+      EXPECT_EQ(read_all(fd->get()).value_or("?"), read_all(walked->get()).value_or("!")) << path;
+      fd = open_in_root(root_fd.get(), path, O_RDONLY);
+    }
     if (!fd) {
       return "error: " + fd.error().render();
     }
@@ -52,6 +59,18 @@ TEST_F(SafePathTest, MagicLinksAreRefused) {
   auto fd = open_in_root(host_root.get(), "/proc/self/fd/0", O_RDONLY);
   ASSERT_FALSE(fd);
   EXPECT_EQ(fd.error().sys_errno(), ELOOP);
+  // The walk reads the link's text ("pipe:[...]", "/dev/pts/0", or a path)
+  // and resolves it under the root like any symlink: never the magic target.
+  UniqueFd dir(::open(m_tmp->path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::string magic = "/proc/self/fd/" + std::to_string(dir.get());
+  auto walked = open_in_root_by_walk(host_root.get(), magic + "/secret", O_RDONLY);
+  if (walked) {
+    // The link text was m_tmp's absolute path, resolved under "/": the same
+    // file, reached by its name, not through the magic link.
+    EXPECT_EQ(read_all(walked->get()).value_or(""), "outside");
+  }
+  auto in_root = open_in_root_by_walk(root_fd.get(), magic + "/secret", O_RDONLY);
+  EXPECT_FALSE(in_root) << "a magic link escaped the root";
 }
 
 TEST_F(SafePathTest, MissingIsNotFound) {
