@@ -23,7 +23,10 @@
 // that exist in the upper dir only because a stub needed them, and recreates
 // a whiteout the stub had replaced, so stubs never reach a layer. Entries that
 // exist in the lower layers are never touched through the merged view, so
-// they are never turned into whiteouts.
+// they are never turned into whiteouts. If kiln itself is killed, the stubs
+// stay: such a snapshot is unfinished and must be discarded anyway. A mount
+// target that is a dangling symlink in the image is refused (an error naming
+// it) rather than followed.
 #pragma once
 
 #include <sys/types.h>
