@@ -42,5 +42,7 @@ Handler setup_prune(CLI::App& sub);
 Handler setup_fsck(CLI::App& sub);
 Handler setup_pull(CLI::App& sub);
 Handler setup_push(CLI::App& sub);
+Handler setup_login(CLI::App& sub);
+Handler setup_logout(CLI::App& sub);
 
 }  // namespace kiln::cli
