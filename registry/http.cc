@@ -3,10 +3,12 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
 
+#include "util/defer.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -171,6 +173,7 @@ struct HttpClient::Impl {
   CURLM* multi = nullptr;
   CURLSH* share = nullptr;
   std::map<std::string, std::string> ca_blobs;  // cert_dir -> PEM
+  bool running = false;                          // inside run()
 
   Impl() {
     global_init();
@@ -179,7 +182,6 @@ struct HttpClient::Impl {
     share = curl_share_init();
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
   }
   ~Impl() {
     curl_multi_cleanup(multi);
@@ -203,7 +205,10 @@ Result<std::unique_ptr<Xfer>> HttpClient::Impl::make(HttpRequest req) {
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  // Wait for a connection that may multiplex (HTTP/2 is only negotiated over TLS).
+  if (x->req.url.starts_with("https://")) {
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  }
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
   // A stalled transfer (no byte for 60 s) counts as a connection error.
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -211,6 +216,9 @@ Result<std::unique_ptr<Xfer>> HttpClient::Impl::make(HttpRequest req) {
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, x->req.follow_redirects ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "kiln/0.1");
+  if (std::getenv("KILN_CURL_VERBOSE") != nullptr) {
+    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);  // debugging aid; never on by default (headers hold secrets)
+  }
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, x.get());
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
@@ -267,11 +275,46 @@ Result<HttpResponse> HttpClient::Impl::outcome(Xfer& x, CURLcode code) {
 HttpClient::HttpClient() : m_impl(std::make_unique<Impl>()) {}
 HttpClient::~HttpClient() = default;
 
+namespace {
+
+// perform() through run(): one request on the multi handle, so it reuses the
+// connections the parallel transfers opened.
+class OneShot : public Transfer {
+ public:
+  explicit OneShot(HttpRequest r) : m_request(std::move(r)) {}
+  Result<std::optional<HttpRequest>> next() override {
+    if (m_sent) {
+      return std::optional<HttpRequest>();
+    }
+    m_sent = true;
+    return std::optional<HttpRequest>(std::move(m_request));
+  }
+  Result<void> done(Result<HttpResponse> outcome) override {
+    m_outcome = std::move(outcome);
+    return {};
+  }
+  Result<HttpResponse> take() { return std::move(m_outcome); }
+
+ private:
+  HttpRequest m_request;
+  bool m_sent = false;
+  Result<HttpResponse> m_outcome = Error(ErrorCode::internal, "request not sent");
+};
+
+}  // namespace
+
 Result<HttpResponse> HttpClient::perform(HttpRequest request) {
-  log::trace("http: ", request.method, " ", request.url);
-  KILN_TRY_ASSIGN(auto x, m_impl->make(std::move(request)));
-  CURLcode code = curl_easy_perform(x->easy);
-  return m_impl->outcome(*x, code);
+  if (m_impl->running) {
+    // Called from a transfer's callback (a token refresh): the multi handle
+    // is busy, so this request gets its own (sharing DNS and TLS sessions).
+    log::trace("http: ", request.method, " ", request.url);
+    KILN_TRY_ASSIGN(auto x, m_impl->make(std::move(request)));
+    CURLcode code = curl_easy_perform(x->easy);
+    return m_impl->outcome(*x, code);
+  }
+  OneShot one(std::move(request));
+  KILN_TRY(run({&one}, 1));
+  return one.take();
 }
 
 namespace {
@@ -290,6 +333,8 @@ Result<void> HttpClient::run(const std::vector<Transfer*>& transfers, size_t max
     slots.push_back(Slot{t, nullptr, false});
   }
   CURLM* multi = m_impl->multi;
+  m_impl->running = true;
+  Defer not_running([this] { m_impl->running = false; });
   // On any error: detach the handles still in flight before they are freed.
   auto abort_all = [&] {
     for (auto& s : slots) {
@@ -313,11 +358,12 @@ Result<void> HttpClient::run(const std::vector<Transfer*>& transfers, size_t max
         pending = pending || s.x != nullptr;
         continue;
       }
-      pending = true;
       if (active >= max_parallel) {
+        pending = true;
         continue;
       }
       if (s.t->not_before > now) {
+        pending = true;
         wake = std::min(wake, s.t->not_before);
         continue;
       }
@@ -339,6 +385,7 @@ Result<void> HttpClient::run(const std::vector<Transfer*>& transfers, size_t max
       s.x = std::move(*x);
       curl_multi_add_handle(multi, s.x->easy);
       ++active;
+      pending = true;
     }
     if (!pending) {
       return {};
