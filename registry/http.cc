@@ -1,6 +1,8 @@
 #include "registry/http.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -167,12 +169,25 @@ void set_body_options(Xfer& x) {
   }
 }
 
+// Writes ca_bundle_for(cert_dir) to a private temp file; returns its path.
+Result<std::string> write_ca_bundle(const std::string& cert_dir) {
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string path = path_join(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp", "kiln-ca-XXXXXX");
+  int fd = ::mkostemp(path.data(), O_CLOEXEC);
+  if (fd < 0) {
+    return Error::from_errno(cat("create a CA bundle for `", cert_dir, "`"));
+  }
+  UniqueFd owner(fd);
+  KILN_TRY(write_all(fd, ca_bundle_for(cert_dir)));
+  return path;
+}
+
 }  // namespace
 
 struct HttpClient::Impl {
   CURLM* multi = nullptr;
   CURLSH* share = nullptr;
-  std::map<std::string, std::string> ca_blobs;  // cert_dir -> PEM
+  std::map<std::string, std::string> ca_files;  // cert_dir -> bundle file (removed at exit)
   bool running = false;                          // inside run()
 
   Impl() {
@@ -186,6 +201,9 @@ struct HttpClient::Impl {
   ~Impl() {
     curl_multi_cleanup(multi);
     curl_share_cleanup(share);
+    for (const auto& [dir, file] : ca_files) {
+      ::unlink(file.c_str());
+    }
   }
 
   Result<std::unique_ptr<Xfer>> make(HttpRequest req);
@@ -230,12 +248,14 @@ Result<std::unique_ptr<Xfer>> HttpClient::Impl::make(HttpRequest req) {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
   }
   if (!x->req.tls.cert_dir.empty()) {
-    auto& pem = ca_blobs[x->req.tls.cert_dir];
-    if (pem.empty()) {
-      pem = ca_bundle_for(x->req.tls.cert_dir);
+    // One bundle file per cert dir and process: curl caches the parsed
+    // store of a CA file on the multi handle (CURLOPT_CA_CACHE_TIMEOUT),
+    // so the system CAs are parsed once, not once per request.
+    auto& file = ca_files[x->req.tls.cert_dir];
+    if (file.empty()) {
+      KILN_TRY_ASSIGN(file, write_ca_bundle(x->req.tls.cert_dir));
     }
-    curl_blob blob{pem.data(), pem.size(), CURL_BLOB_NOCOPY};
-    curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+    curl_easy_setopt(e, CURLOPT_CAINFO, file.c_str());
     auto names = list_dir(x->req.tls.cert_dir).value_or(std::vector<std::string>{});
     for (const auto& n : names) {
       std::string key = n.substr(0, n.size() - 5) + ".key";
