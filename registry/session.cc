@@ -315,7 +315,12 @@ std::optional<std::chrono::milliseconds> Session::retry_delay(const Result<HttpR
   if (attempt >= m_options.retries) {
     return std::nullopt;
   }
-  bool retry = out ? (out->status == 429 || out->status >= 500) : out.error().code() == ErrorCode::network;
+  // TLS failures (a certificate, plain HTTP on an HTTPS port) do not heal
+  // with time: only connection and transfer errors are retried.
+  bool tls_failure = !out && (out.error().message().find("SSL") != std::string::npos ||
+                              out.error().message().find("certificate") != std::string::npos);
+  bool retry = out ? (out->status == 429 || out->status >= 500)
+                   : out.error().code() == ErrorCode::network && !tls_failure;
   if (!retry) {
     return std::nullopt;
   }

@@ -116,9 +116,8 @@ class Reporter {
 }  // namespace
 
 void add_registry_flags(CLI::App& sub, RegistryFlags& f, bool with_quiet) {
-  sub.add_option("--tls-verify", f.tls_verify, "Require HTTPS and verify certificates (default true; false also allows HTTP)")
-      ->expected(0, 1)
-      ->default_str("true");
+  f.tls_option = sub.add_flag("--tls-verify", f.tls_verify,
+                              "Require HTTPS and verify certificates (default true; --tls-verify=false also allows HTTP)");
   sub.add_option("--cert-dir", f.cert_dir, "Directory with CA certificates (*.crt) and client certificates (*.cert, *.key)");
   sub.add_option("--authfile", f.auth_file, "Auth file (default: $REGISTRY_AUTH_FILE or $XDG_RUNTIME_DIR/containers/auth.json)");
   sub.add_option("--creds", f.creds, "Credentials USERNAME:PASSWORD for the registry");
@@ -147,13 +146,8 @@ std::optional<int64_t> parse_duration_ms(const std::string& text) {
 
 Result<RegistryOptions> registry_options(const RegistryFlags& f) {
   RegistryOptions o;
-  std::string tls = to_lower(f.tls_verify);
-  if (tls == "false") {
-    o.tls_verify = false;
-  } else if (tls == "true") {
-    o.tls_verify = true;
-  } else if (!tls.empty()) {
-    return Error(ErrorCode::usage, cat("invalid --tls-verify `", f.tls_verify, "`: use true or false"));
+  if (f.tls_option != nullptr && f.tls_option->count() > 0) {
+    o.tls_verify = f.tls_verify;
   }
   o.cert_dir = f.cert_dir;
   o.auth_file = f.auth_file;

@@ -12,12 +12,14 @@
 
 namespace CLI {
 class App;
+class Option;
 }
 
 namespace kiln::cli {
 
 struct RegistryFlags {
-  std::string tls_verify;  ///< "" (unset), "true", "false"
+  bool tls_verify = true;                 ///< --tls-verify[=false]
+  const CLI::Option* tls_option = nullptr;  ///< to tell "given" from the default
   std::string cert_dir;
   std::string auth_file;
   std::string creds;
@@ -31,7 +33,7 @@ struct RegistryFlags {
 void add_registry_flags(CLI::App& sub, RegistryFlags& flags, bool with_quiet);
 
 /// The API options from parsed flags, with a progress reporter unless quiet.
-/// Errors: usage for a malformed --tls-verify or --retry-delay.
+/// Errors: usage for a malformed --retry-delay.
 Result<RegistryOptions> registry_options(const RegistryFlags& flags);
 
 /// Parses "250ms", "2s", "1m", "1500" (milliseconds); nullopt when bad.
