@@ -12,15 +12,9 @@ namespace {
 class BasicAuthTest : public RegistryFixture {
  protected:
   void SetUp() override {
-    KILN_REQUIRE_REGISTRY(RegistryAuth::htpasswd_tls);
     RegistryFixture::SetUp();
-    RegistryServerOptions o;
-    o.auth = RegistryAuth::htpasswd_tls;
-    auto s = RegistryServer::start(o);
-    ASSERT_TRUE(s) << s.error().render();
-    server = std::move(*s);
+    start_registry(RegistryAuth::htpasswd_tls);
   }
-  std::unique_ptr<RegistryServer> server;
 };
 
 TEST_F(BasicAuthTest, LoginWithBadCredentialsFailsClearly) {
@@ -97,15 +91,9 @@ TEST_F(BasicAuthTest, CredentialsFromDockerConfig) {
 class TokenAuthTest : public RegistryFixture {
  protected:
   void SetUp() override {
-    KILN_REQUIRE_REGISTRY(RegistryAuth::token);
     RegistryFixture::SetUp();
-    RegistryServerOptions o;
-    o.auth = RegistryAuth::token;
-    auto s = RegistryServer::start(o);
-    ASSERT_TRUE(s) << s.error().render();
-    server = std::move(*s);
+    start_registry(RegistryAuth::token);
   }
-  std::unique_ptr<RegistryServer> server;
 };
 
 TEST_F(TokenAuthTest, PushAndPullWithBearerTokens) {

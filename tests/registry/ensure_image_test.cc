@@ -12,14 +12,13 @@
 namespace kiln::test {
 namespace {
 
-class EnsureImageTest : public RegistryFixture {
+class EnsureImageTest : public PlainRegistryTest {
  protected:
   void SetUp() override {
-    KILN_REQUIRE_REGISTRY(RegistryAuth::none);
-    RegistryFixture::SetUp();
-    auto s = RegistryServer::start();
-    ASSERT_TRUE(s) << s.error().render();
-    server = std::move(*s);
+    PlainRegistryTest::SetUp();
+    if (stopped()) {
+      return;
+    }
     std::string src = store_with_busybox("src");
     auto push = kiln({"--root", src, "push", "--tls-verify=false", "busybox", server->host() + "/library/tiny:1"});
     ASSERT_EQ(push.exit_status, 0) << push.stderr_data;
@@ -33,7 +32,6 @@ class EnsureImageTest : public RegistryFixture {
     store.emplace(std::move(*st));
   }
 
-  std::unique_ptr<RegistryServer> server;
   RegistryOptions options;
   std::optional<ImageStore> store;
 };

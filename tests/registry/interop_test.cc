@@ -7,14 +7,13 @@
 namespace kiln::test {
 namespace {
 
-class InteropTest : public RegistryFixture {
+class InteropTest : public PlainRegistryTest {
  protected:
   void SetUp() override {
-    KILN_REQUIRE_REGISTRY(RegistryAuth::none);
-    RegistryFixture::SetUp();
-    auto s = RegistryServer::start();
-    ASSERT_TRUE(s) << s.error().render();
-    server = std::move(*s);
+    PlainRegistryTest::SetUp();
+    if (stopped()) {
+      return;
+    }
     src = store_with_busybox();
   }
 
@@ -30,7 +29,6 @@ class InteropTest : public RegistryFixture {
     return j ? (*j)["digest"].get<std::string>() : "";
   }
 
-  std::unique_ptr<RegistryServer> server;
   std::string src;
 };
 

@@ -19,17 +19,7 @@ oci::Descriptor desc_of(std::string_view type, const oci::Digest& d, size_t size
   return out;
 }
 
-class PushPullTest : public RegistryFixture {
- protected:
-  void SetUp() override {
-    KILN_REQUIRE_REGISTRY(RegistryAuth::none);
-    RegistryFixture::SetUp();
-    auto s = RegistryServer::start();
-    ASSERT_TRUE(s) << s.error().render();
-    server = std::move(*s);
-  }
-  std::unique_ptr<RegistryServer> server;
-};
+using PushPullTest = PlainRegistryTest;
 
 TEST_F(PushPullTest, RoundTripKeepsDigests) {
   std::string src = store_with_busybox("src");

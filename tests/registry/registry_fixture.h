@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "oci/json.h"
 #include "tests/support/registry_server.h"
 #include "tests/support/test_env.h"
 #include "util/file.h"
@@ -33,6 +34,21 @@ class RegistryFixture : public ::testing::Test {
   }
 
   std::string tmp() const { return m_tmp->path(); }
+
+  /// Starts the registry as `server`; skips the test (GTEST_SKIP) when it
+  /// cannot run here. Callers return when IsSkipped() || HasFatalFailure().
+  void start_registry(RegistryAuth auth = RegistryAuth::none) {
+    std::string why = RegistryServer::unavailable_reason(auth);
+    if (!why.empty()) {
+      GTEST_SKIP() << why;
+    }
+    RegistryServerOptions o;
+    o.auth = auth;
+    auto s = RegistryServer::start(o);
+    ASSERT_TRUE(s) << s.error().render();
+    server = std::move(*s);
+  }
+  bool stopped() const { return IsSkipped() || HasFatalFailure(); }
 
   /// Environment for kiln and the peers: isolated HOME, auth file and
   /// registries.conf, plus `extra` ("K=V").
@@ -97,6 +113,15 @@ class RegistryFixture : public ::testing::Test {
     return layout;
   }
 
+  /// "sha256:..." of the busybox fixture's one layer.
+  std::string busybox_layer_digest() {
+    std::string layout = busybox_layout();
+    auto index = oci::parse_json(read_file(path_join(layout, "index.json")).value_or(""), "index");
+    std::string manifest = (*index)["manifests"][0]["digest"].get<std::string>();
+    auto m = oci::parse_json(read_file(path_join(layout, "blobs/sha256/" + manifest.substr(7))).value_or(""), "manifest");
+    return (*m)["layers"][0]["digest"].get<std::string>();
+  }
+
   /// A private, writable copy of the busybox layout.
   std::string copy_of_busybox_layout() {
     std::string copy = path_join(tmp(), "busybox-copy");
@@ -113,12 +138,24 @@ class RegistryFixture : public ::testing::Test {
     return root;
   }
 
+  std::unique_ptr<RegistryServer> server;
   std::string home;
   std::string auth_file;
   std::string registries_conf;
 
  private:
   std::optional<TempDir> m_tmp;
+};
+
+/// A fixture with a plain-HTTP, anonymous registry running as `server`.
+class PlainRegistryTest : public RegistryFixture {
+ protected:
+  void SetUp() override {
+    RegistryFixture::SetUp();
+    if (!stopped()) {
+      start_registry();
+    }
+  }
 };
 
 /// Trimmed stdout.
