@@ -34,6 +34,9 @@ std::vector<std::string> blob_sources(const cache::Store& store, const oci::Dige
 
 void record_blob_source(const cache::Store& store, const oci::Digest& digest, const std::string& repository) {
   auto sources = blob_sources(store, digest);
+  if (!sources.empty() && sources.back() == repository) {
+    return;  // already the newest record: no write
+  }
   sources.erase(std::remove(sources.begin(), sources.end(), repository), sources.end());
   sources.push_back(repository);
   if (sources.size() > k_max_sources) {

@@ -234,9 +234,6 @@ Result<std::unique_ptr<Xfer>> HttpClient::Impl::make(HttpRequest req) {
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, x->req.follow_redirects ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "kiln/0.1");
-  if (std::getenv("KILN_CURL_VERBOSE") != nullptr) {
-    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);  // debugging aid; never on by default (headers hold secrets)
-  }
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, x.get());
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
@@ -289,6 +286,7 @@ Result<HttpResponse> HttpClient::Impl::outcome(Xfer& x, CURLcode code) {
   char* eff = nullptr;
   curl_easy_getinfo(x.easy, CURLINFO_EFFECTIVE_URL, &eff);
   x.resp.effective_url = eff != nullptr ? eff : x.req.url;
+  log::trace("http: ", x.req.method, " ", x.req.url, ": ", x.resp.status, " (HTTP/", x.resp.http_version, ")");
   return std::move(x.resp);
 }
 

@@ -146,6 +146,7 @@ class BlobDownload : public SessionTransfer {
 
   Result<void> response(HttpResponse r) override {
     if (r.status == 200 || r.status == 206) {
+      KILN_TRY(flush());
       auto committed = m_writer->commit(m_desc.digest);
       m_writer.reset();
       if (!committed) {
@@ -172,6 +173,7 @@ class BlobDownload : public SessionTransfer {
       KILN_TRY_ASSIGN(auto w, m_store.begin_blob());
       m_writer.emplace(std::move(w));
       m_received = 0;
+      m_buffer.clear();
     } else if (r.status == 206) {
       std::string range = r.header("content-range").value_or("");
       if (!range.starts_with(cat("bytes ", m_received, "-"))) {
@@ -186,16 +188,28 @@ class BlobDownload : public SessionTransfer {
       return Error(ErrorCode::cache_corrupt,
                    cat(what(), ": the registry sent more than the ", m_desc.size, " bytes the manifest lists"));
     }
-    KILN_TRY(m_writer->write(data));
+    // curl hands over at most 16 KiB at a time: write in 1 MiB pieces.
+    m_buffer.append(data);
+    if (m_buffer.size() >= k_write_chunk) {
+      KILN_TRY(flush());
+    }
     m_received += static_cast<int64_t>(data.size());
     session().report({ProgressEvent::Kind::advanced, m_desc.digest.str(), m_kind, m_desc.size, m_received, ""});
     return {};
   }
 
+  Result<void> flush() {
+    KILN_TRY(m_writer->write(m_buffer));
+    m_buffer.clear();
+    return {};
+  }
+
+  static constexpr size_t k_write_chunk = 1 << 20;
   const cache::Store& m_store;
   oci::Descriptor m_desc;
   std::string m_kind;
   std::optional<cache::BlobWriter> m_writer;
+  std::string m_buffer;  // received bytes not yet written (part of m_received)
   int64_t m_received = 0;
   bool m_finished = false;
 };
