@@ -14,6 +14,7 @@
 #include "tests/support/registry_server.h"
 #include "tests/support/test_env.h"
 #include "util/file.h"
+#include "util/hasher.h"
 #include "util/strings.h"
 #include "util/subprocess.h"
 #include "util/temp_dir.h"
@@ -94,17 +95,19 @@ class RegistryFixture : public ::testing::Test {
     return r ? *r : ProgramResult{-1, "", ""};
   }
 
-  /// The busybox fixture as an OCI layout, built once per build tree
-  /// (BUILD/test-cache/busybox-layout, made in a temp dir and renamed into
-  /// place, so concurrent tests never see half of it). Read-only: a test
-  /// that changes a layout copies it first (copy_of_busybox_layout).
+  /// The busybox fixture as an OCI layout, built once per build tree and
+  /// version of the fixture script (BUILD/test-cache/busybox-layout-<hash>,
+  /// made in a temp dir and renamed into place, so concurrent tests never
+  /// see half of it). Read-only: a test that changes a layout copies it
+  /// first (copy_of_busybox_layout).
   std::string busybox_layout() {
+    std::string script = path_join(source_dir(), "testdata/fixtures/make-busybox-image");
     std::string cache = path_join(binary_dir(), "test-cache");
-    std::string layout = path_join(cache, "busybox-layout");
+    std::string layout = path_join(cache, "busybox-layout-" + sha256_file_hex(script).value_or("x").substr(0, 12));
     if (!is_directory(layout)) {
       EXPECT_TRUE(make_dirs(cache));
       std::string staging = path_join(tmp(), "busybox-staging");
-      auto r = run({path_join(source_dir(), "testdata/fixtures/make-busybox-image"), staging});
+      auto r = run({script, staging});
       EXPECT_EQ(r.exit_status, 0) << r.stderr_data;
       if (::rename(staging.c_str(), layout.c_str()) != 0 && !is_directory(layout)) {
         ADD_FAILURE() << "cannot place the busybox fixture at " << layout;
