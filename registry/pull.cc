@@ -218,7 +218,8 @@ Result<PulledImage> pull_from(const cache::Store& store, const PullSource& src, 
                               const oci::Platform& platform, const RegistryOptions& options) {
   HttpClient http;
   const oci::Reference& at = src.reference;
-  KILN_TRY_ASSIGN(auto session, Session::open(http, at.domain, at.path, "pull", src.insecure, options));
+  KILN_TRY_ASSIGN(auto session, Session::open(http, at.domain, at.path, "pull", src.insecure, options)
+                                    .context(cat("pull `", ref.str(), "`")));
   std::string target = at.digest ? at.digest->str() : at.tag;
   KILN_TRY_ASSIGN(FetchedManifest m, fetch_manifest(*session, target, at.digest));
   if (oci::media::is_index(m.media_type)) {

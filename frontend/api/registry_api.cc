@@ -18,7 +18,7 @@ Result<registry::RegistryOptions> convert(const RegistryOptions& o) {
   r.cert_dir = o.cert_dir;
   r.auth_file = o.auth_file;
   if (!o.creds.empty()) {
-    auto pair = split_once(o.creds, ':');
+    auto pair = split_once(o.creds.reveal(), ':');
     if (!pair || pair->first.empty()) {
       return Error(ErrorCode::usage, "invalid --creds: expected USERNAME:PASSWORD");
     }

@@ -34,7 +34,7 @@ struct RegistryOptions {
   std::optional<bool> tls_verify;  ///< --tls-verify (nullopt: verify unless registries.conf says insecure)
   std::string cert_dir;            ///< --cert-dir
   std::string auth_file;           ///< --authfile
-  std::string creds;               ///< --creds USER[:PASSWORD] ("" = the auth files)
+  Redacted<std::string> creds;     ///< --creds USER:PASSWORD ("" = the auth files)
   int retries = 3;                 ///< --retry
   int64_t retry_delay_ms = 1000;   ///< --retry-delay (first backoff; doubles)
   std::string registries_conf;     ///< --registries-conf (else $CONTAINERS_REGISTRIES_CONF, the standard files)

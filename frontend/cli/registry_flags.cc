@@ -151,7 +151,7 @@ Result<RegistryOptions> registry_options(const RegistryFlags& f) {
   }
   o.cert_dir = f.cert_dir;
   o.auth_file = f.auth_file;
-  o.creds = f.creds;
+  o.creds = Redacted<std::string>(f.creds);
   o.retries = f.retries;
   auto delay = parse_duration_ms(f.retry_delay);
   if (!delay) {
