@@ -233,3 +233,32 @@ TEST_F(PushPullTest, BlockedRegistryIsRefused) {
 
 }  // namespace
 }  // namespace kiln::test
+
+namespace kiln::test {
+namespace {
+
+TEST_F(PushPullTest, DamagedBlobInTheStoreIsNotUploaded) {
+  std::string src = store_with_busybox();
+  std::string layer = busybox_layer_digest();
+  std::string path = path_join(src, "blobs/sha256/" + layer.substr(7));
+  auto bytes = read_file(path);
+  ASSERT_TRUE(bytes);
+  std::string damaged = *bytes;
+  damaged[damaged.size() / 2] ^= 0x01;
+  ASSERT_TRUE(write_file(path, damaged));
+  std::string ref = server->host() + "/damaged/busybox:1";
+  auto push = kiln({"--root", src, "push", "--tls-verify=false", "busybox", ref});
+  EXPECT_EQ(push.exit_status, 1);
+  EXPECT_NE(push.stderr_data.find("does not match its digest"), std::string::npos) << push.stderr_data;
+  EXPECT_NE(push.stderr_data.find(layer), std::string::npos) << push.stderr_data;
+  // The registry never got the blob, nor the manifest.
+  auto head = run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-I",
+                   "http://" + server->host() + "/v2/damaged/busybox/blobs/" + layer});
+  EXPECT_EQ(head.stdout_data, "404");
+  auto manifest = run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                       "http://" + server->host() + "/v2/damaged/busybox/manifests/1"});
+  EXPECT_EQ(manifest.stdout_data, "404");
+}
+
+}  // namespace
+}  // namespace kiln::test
