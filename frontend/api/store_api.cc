@@ -9,6 +9,7 @@
 #include "cache/gc.h"
 #include "cache/store.h"
 #include "cache/transport.h"
+#include "frontend/api/registry_internal.h"
 #include "oci/json.h"
 #include "oci/media_types.h"
 #include "util/file.h"
@@ -219,26 +220,27 @@ Result<PullSummary> pull_image(const ImageStore& store, const std::string& sourc
   }
   KILN_TRY_ASSIGN(auto local, cache::parse_local_ref(source));
   if (!local) {
-    KILN_TRY(oci::parse_reference(source));
-    return Error(ErrorCode::unsupported, cat("pull `", source, "`: registry transport is not available yet"))
-        .with_hint("use `oci:DIR`, `oci-archive:FILE` or `docker-archive:FILE`");
+    return detail::pull_from_registry(store, source, platform, options.registry);
   }
   KILN_TRY_ASSIGN(FileLock hold, s.hold_for_write());
   KILN_TRY_ASSIGN(cache::ImportResult r, cache::import_image(s, *local, platform));
   return PullSummary{r.id.str(), r.names};
 }
 
-Result<void> push_image(const ImageStore& store, const std::string& name, const std::string& dest) {
+Result<PushSummary> push_image(const ImageStore& store, const std::string& name, const std::string& dest,
+                               const RegistryOptions& options) {
   const cache::Store& s = store.store();
   KILN_TRY_ASSIGN(cache::ImageRecord rec, s.resolve_image(name));
   KILN_TRY_ASSIGN(cache::LoadedImage img, s.load_image(rec));
   KILN_TRY_ASSIGN(auto local, cache::parse_local_ref(dest));
   if (!local) {
-    KILN_TRY(oci::parse_reference(dest));
-    return Error(ErrorCode::unsupported, cat("push to `", dest, "`: registry transport is not available yet"))
-        .with_hint("use `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]` or `docker-archive:FILE[:NAME]`");
+    return detail::push_to_registry(store, img, name, dest, options);
   }
-  return cache::export_image(s, img, *local).context(cat("push `", name, "`"));
+  KILN_TRY(cache::export_image(s, img, *local).context(cat("push `", name, "`")));
+  PushSummary out;
+  out.digest = rec.manifest.digest.str();
+  out.reference = dest;
+  return out;
 }
 
 }  // namespace kiln

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "frontend/api/registry_api.h"
 #include "util/result.h"
 
 namespace kiln {
@@ -99,20 +100,38 @@ struct FsckSummary {
 Result<FsckSummary> fsck_store(const ImageStore& store);
 
 struct PullOptions {
-  std::string platform;  ///< "os/arch[/variant]"; "" = the host's
+  std::string platform;      ///< "os/arch[/variant]"; "" = the host's
+  RegistryOptions registry;  ///< for registry references
 };
 struct PullSummary {
   std::string id;                  ///< image id
   std::vector<std::string> names;  ///< names given in the store
 };
 /// Pulls `source` into the store: `oci:DIR[:REF]`, `oci-archive:FILE[:REF]`,
-/// `docker-archive:FILE`. Errors: invalid_input for a malformed reference,
-/// not_found for a missing source, cache_corrupt when content does not match
-/// its digest (nothing is named then).
+/// `docker-archive:FILE`, or a registry reference (`docker://` optional;
+/// a short name is qualified through registries.conf and tried on each
+/// unqualified-search registry in turn). Errors: invalid_input for a
+/// malformed reference, not_found for a missing source, cache_corrupt when
+/// content does not match its digest (nothing is named then), auth and
+/// network for registry failures (naming registry, repository and blob).
 Result<PullSummary> pull_image(const ImageStore& store, const std::string& source, const PullOptions& options);
 
+struct PushSummary {
+  std::string digest;     ///< manifest digest "sha256:..."
+  std::string reference;  ///< where it went (full reference for a registry)
+  int64_t bytes_uploaded = 0;
+  int blobs_uploaded = 0;
+  int blobs_skipped = 0;  ///< already on the registry
+  int blobs_mounted = 0;  ///< cross-repository mounts
+};
+
 /// Pushes the stored image `name` to `dest`: `oci:DIR[:TAG]`,
-/// `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME]`.
-Result<void> push_image(const ImageStore& store, const std::string& name, const std::string& dest);
+/// `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME]`, or a registry
+/// reference (`docker://` optional). An empty `dest` means `name` itself on
+/// its registry (`kiln push reg:5000/team/app:1`); a short name has no
+/// registry and is refused. Errors: not_found (no such image), auth,
+/// network, cache_corrupt (a damaged blob: its upload is abandoned).
+Result<PushSummary> push_image(const ImageStore& store, const std::string& name, const std::string& dest,
+                               const RegistryOptions& options = {});
 
 }  // namespace kiln

@@ -6,6 +6,8 @@
 #include "frontend/api/store_api.h"
 #include "frontend/cli/command.h"
 #include "frontend/cli/output.h"
+#include "frontend/cli/registry_flags.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -15,12 +17,15 @@ Handler setup_pull(CLI::App& sub) {
   struct Opts {
     std::string source;
     std::string platform;
-    bool quiet = false;
+    RegistryFlags registry;
   };
   auto o = std::make_shared<Opts>();
-  sub.add_option("source", o->source, "oci:DIR[:REF], oci-archive:FILE[:REF] or docker-archive:FILE")->required();
+  sub.add_option("source", o->source,
+                 "[docker://]REGISTRY/REPO[:TAG|@DIGEST], a short name, oci:DIR[:REF], oci-archive:FILE[:REF] or "
+                 "docker-archive:FILE")
+      ->required();
   sub.add_option("--platform", o->platform, "Platform to pick from an image index (default: this machine's)");
-  sub.add_flag("-q,--quiet", o->quiet, "Print only the image id");
+  add_registry_flags(sub, o->registry, true);
   return [o](const Globals& g) {
     auto store = ImageStore::open(g.root);
     if (!store) {
@@ -28,11 +33,16 @@ Handler setup_pull(CLI::App& sub) {
     }
     PullOptions po;
     po.platform = o->platform;
+    auto ro = registry_options(o->registry);
+    if (!ro) {
+      return report_error(ro.error());
+    }
+    po.registry = std::move(*ro);
     auto r = pull_image(*store, o->source, po);
     if (!r) {
       return report_error(r.error());
     }
-    if (!o->quiet) {
+    if (!o->registry.quiet) {
       for (const auto& n : r->names) {
         log::info("stored ", n);
       }
@@ -46,18 +56,40 @@ Handler setup_push(CLI::App& sub) {
   struct Opts {
     std::string image;
     std::string dest;
+    std::string digestfile;
+    RegistryFlags registry;
   };
   auto o = std::make_shared<Opts>();
   sub.add_option("image", o->image, "Image name or id")->required();
-  sub.add_option("destination", o->dest, "oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME]")
-      ->required();
+  sub.add_option("destination", o->dest,
+                 "[docker://]REGISTRY/REPO[:TAG] (default: the image's own name), oci:DIR[:TAG], "
+                 "oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME]");
+  sub.add_option("--digestfile", o->digestfile, "Write the pushed manifest's digest to this file");
+  add_registry_flags(sub, o->registry, true);
   return [o](const Globals& g) {
     auto store = ImageStore::open(g.root);
     if (!store) {
       return report_error(store.error());
     }
-    auto r = push_image(*store, o->image, o->dest);
-    return r ? 0 : report_error(r.error());
+    auto ro = registry_options(o->registry);
+    if (!ro) {
+      return report_error(ro.error());
+    }
+    auto r = push_image(*store, o->image, o->dest, *ro);
+    if (!r) {
+      return report_error(r.error());
+    }
+    if (!o->digestfile.empty()) {
+      auto w = write_file(o->digestfile, r->digest);
+      if (!w) {
+        return report_error(w.error());
+      }
+    }
+    if (!o->registry.quiet && r->blobs_uploaded + r->blobs_skipped + r->blobs_mounted > 0) {
+      log::info("pushed ", r->reference, " (", r->blobs_uploaded, " uploaded, ", r->blobs_skipped, " present, ",
+                r->blobs_mounted, " mounted; ", human_size(static_cast<uint64_t>(r->bytes_uploaded)), ")");
+    }
+    return 0;
   };
 }
 

@@ -46,5 +46,7 @@ Handler setup_pull(CLI::App& sub);
 Handler setup_push(CLI::App& sub);
 Handler setup_parse(CLI::App& sub);
 Handler setup_bud(CLI::App& sub);
+Handler setup_login(CLI::App& sub);
+Handler setup_logout(CLI::App& sub);
 
 }  // namespace kiln::cli

@@ -18,13 +18,21 @@ const std::vector<Command>& commands() {
        setup_rmi},
       {"inspect", "Show an image's manifest and config as JSON",
        "  kiln inspect busybox\n  kiln inspect sha256:3f2a... | jq .config.config.Cmd\n", setup_inspect},
-      {"pull", "Copy an image into the store",
+      {"pull", "Copy an image into the store (from a registry, or a local layout or archive)",
+       "  kiln pull busybox\n  kiln pull docker://registry.example:5000/team/app:1\n"
+       "  kiln pull --tls-verify=false 127.0.0.1:5000/app:1\n  kiln pull --platform linux/arm64 alpine\n"
        "  kiln pull oci:./layout\n  kiln pull oci-archive:busybox.tar\n  kiln pull docker-archive:saved.tar\n",
        setup_pull},
-      {"push", "Copy an image out of the store",
+      {"push", "Copy an image out of the store (to a registry, or a local layout or archive)",
+       "  kiln push registry.example:5000/team/app:1\n  kiln push app:1 docker://registry.example:5000/team/app:1\n"
        "  kiln push app:1 oci:/tmp/layout:app\n  kiln push app:1 oci-archive:app.tar\n"
        "  kiln push app:1 docker-archive:app.tar   # then: podman load -i app.tar\n",
        setup_push},
+      {"login", "Log in to a registry (writes the auth file as podman does)",
+       "  kiln login -u alice registry.example:5000\n  echo \"$TOKEN\" | kiln login -u alice --password-stdin ghcr.io\n",
+       setup_login},
+      {"logout", "Remove a registry's credentials from the auth file",
+       "  kiln logout registry.example:5000\n  kiln logout --all\n", setup_logout},
       {"prune", "Remove unreferenced blobs, layer directories and temp files",
        "  kiln prune\n  kiln prune --build-cache\n", setup_prune},
       {"fsck", "Verify every blob and reference in the store", "  kiln fsck\n", setup_fsck},
