@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <ctime>
 #include <map>
 #include <optional>
@@ -144,8 +145,19 @@ const char* type_name(uint32_t mode) {
 
 std::string octal(uint32_t v) {
   char buf[16];
-  int n = std::snprintf(buf, sizeof buf, "%o", v);
-  return std::string(buf, static_cast<size_t>(n));
+  auto r = std::to_chars(buf, buf + sizeof buf, v, 8);
+  return std::string(buf, r.ptr);
+}
+
+// Lower-case hex of a digest into a fixed buffer: this runs once per
+// context file on every build.
+std::string_view sha_hex(const Sha256Bytes& sha, std::array<char, 64>& buf) {
+  static constexpr char k_digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < sha.size(); ++i) {
+    buf[2 * i] = k_digits[sha[i] >> 4];
+    buf[2 * i + 1] = k_digits[sha[i] & 15];
+  }
+  return std::string_view(buf.data(), buf.size());
 }
 
 // The fields of one entry, written to the total digest and, for listings,
@@ -165,7 +177,8 @@ struct EntryFields {
     h.field("mode", mode);
     h.field("owner", owner);
     if (sha != nullptr) {
-      h.field("sha256", hex_encode(std::string_view(reinterpret_cast<const char*>(sha->data()), sha->size())));
+      std::array<char, 64> buf;
+      h.field("sha256", sha_hex(*sha, buf));
     }
     if (S_ISLNK(e.mode)) {
       h.field("link", e.link_target);

@@ -41,6 +41,96 @@ bool parse_entry(const oci::Json& e, MemoKey* key, Sha256Bytes* sha, int64_t* ha
   return true;
 }
 
+// The state file as save() writes it, parsed without building a JSON tree
+// (20,000 entries: ~5 ms instead of ~45 ms). Returns false on anything else;
+// the caller then falls back to the general JSON parser.
+class FastReader {
+ public:
+  explicit FastReader(std::string_view s) : m_s(s) {}
+
+  template <typename Fn>
+  bool parse(Fn&& add) {
+    if (!lit(cat("{\"version\":", k_format_version, ",\"entries\":["))) {
+      return false;
+    }
+    skip_space();
+    if (lit("]")) {
+      return end();
+    }
+    while (true) {
+      MemoKey k;
+      Sha256Bytes sha{};
+      int64_t hashed_at = 0;
+      int64_t used = 0;
+      if (!lit("[") || !num(k.dev) || !lit(",") || !num(k.ino) || !lit(",") || !num(k.size) || !lit(",") ||
+          !num(k.mtime_ns) || !lit(",") || !num(k.ctime_ns) || !lit(",") || !num(hashed_at) || !lit(",") ||
+          !num(used) || !lit(",\"") || !hex(sha) || !lit("\"]")) {
+        return false;
+      }
+      add(k, sha, hashed_at, used);
+      skip_space();
+      if (lit("]")) {
+        return end();
+      }
+      if (!lit(",")) {
+        return false;
+      }
+      skip_space();
+    }
+  }
+
+ private:
+  bool end() {
+    if (!lit("}")) {
+      return false;
+    }
+    skip_space();
+    return m_pos == m_s.size();
+  }
+  void skip_space() {
+    while (m_pos < m_s.size() && (m_s[m_pos] == '\n' || m_s[m_pos] == ' ')) {
+      ++m_pos;
+    }
+  }
+  bool lit(std::string_view t) {
+    if (m_s.substr(m_pos, t.size()) != t) {
+      return false;
+    }
+    m_pos += t.size();
+    return true;
+  }
+  template <typename T>
+  bool num(T& v) {
+    auto r = std::from_chars(m_s.data() + m_pos, m_s.data() + m_s.size(), v);
+    if (r.ec != std::errc()) {
+      return false;
+    }
+    m_pos = static_cast<size_t>(r.ptr - m_s.data());
+    return true;
+  }
+  static int nibble(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  }
+  bool hex(Sha256Bytes& out) {
+    if (m_s.size() - m_pos < 64) {
+      return false;
+    }
+    for (size_t i = 0; i < out.size(); ++i) {
+      int hi = nibble(m_s[m_pos + 2 * i]);
+      int lo = nibble(m_s[m_pos + 2 * i + 1]);
+      if (hi < 0 || lo < 0) {
+        return false;
+      }
+      out[i] = static_cast<uint8_t>(hi << 4 | lo);
+    }
+    m_pos += 64;
+    return true;
+  }
+
+  std::string_view m_s;
+  size_t m_pos = 0;
+};
+
 template <typename T>
 void append_number(std::string& out, T v) {
   char buf[24];
@@ -67,6 +157,13 @@ void HashMemo::load() {
   if (!*text) {
     return;
   }
+  bool fast = FastReader(**text).parse([&](const MemoKey& k, const Sha256Bytes& sha, int64_t hashed_at, int64_t used) {
+    m_map[k] = Value{sha, hashed_at, used};
+  });
+  if (fast) {
+    return;
+  }
+  m_map.clear();
   Result<oci::Json> doc = oci::parse_json(**text, cat("context hash state `", m_path, "`"));
   if (!doc || !doc->is_object() || !doc->contains("version") || !(*doc)["version"].is_number_integer() ||
       (*doc)["version"].get<int>() != k_format_version || !doc->contains("entries") ||

@@ -24,9 +24,10 @@ using detail::WalkEntry;
 namespace {
 
 // dest as a path relative to the destination root, and whether it names a
-// directory (a trailing '/', or the root itself).
+// directory (a trailing '/' or '/.', or the root itself).
 std::pair<std::string, bool> dest_of(const std::string& dest) {
-  bool is_dir = dest.empty() || dest.back() == '/';
+  std::string_view d = dest;
+  bool is_dir = d.empty() || d.back() == '/' || d == "." || (d.size() >= 2 && d.substr(d.size() - 2) == "/.");
   std::string rel = path_clean(cat("/", dest)).substr(1);
   return {rel, is_dir || rel.empty()};
 }

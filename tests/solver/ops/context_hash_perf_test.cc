@@ -1,7 +1,12 @@
 // How long the build-context digest takes on a 20,000-file context (issue 6:
 // "b2: a 20,000-file COPY"), cold and with every file remembered. Prints the
 // numbers; the limits are loose so a loaded machine does not fail the test.
+#include <sys/resource.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <functional>
 #include <thread>
 
 #include "copy_fixture.h"
@@ -16,6 +21,14 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// CPU time of the process (all threads), in ms: on a loaded machine the wall
+// clock mostly measures waiting for a CPU.
+double cpu_ms() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
 class ContextHashPerfTest : public CopyTest {};
@@ -43,31 +56,66 @@ TEST_F(ContextHashPerfTest, TwentyThousandFilesRemembered) {
   Result<std::string> cold = h.digest(ctx(), spec, {}, nullptr);
   double cold_ms = ms_since(t0);
   ASSERT_TRUE(cold) << cold.error().render();
-  auto t1 = Clock::now();
-  Result<std::string> warm = h.digest(ctx(), spec, {}, nullptr);
-  double warm_ms = ms_since(t1);
-  ASSERT_TRUE(warm);
-  EXPECT_EQ(*warm, *cold);
   auto t2 = Clock::now();
   ASSERT_TRUE(h.save());
   double save_ms = ms_since(t2);
 
-  ContextHasher reloaded(state);
-  auto t3 = Clock::now();
-  Result<std::string> first = reloaded.digest(ctx(), spec, {}, nullptr);
-  double reload_ms = ms_since(t3);
-  ASSERT_TRUE(first);
-  EXPECT_EQ(*first, *cold);
-  auto t4 = Clock::now();
-  Result<std::string> with_ignore = reloaded.digest(ctx(), spec, {"*.tmp", "d1*/f*1", "!d19/f19"}, nullptr);
-  double ignore_ms = ms_since(t4);
-  ASSERT_TRUE(with_ignore);
+  // The machine is shared: report the best of several runs.
+  double best_cpu = 1e9;
+  auto best_of = [&](int runs, const std::function<void()>& fn) {
+    double best = 1e9;
+    best_cpu = 1e9;
+    for (int i = 0; i < runs; ++i) {
+      auto t = Clock::now();
+      double c = cpu_ms();
+      fn();
+      best = std::min(best, ms_since(t));
+      best_cpu = std::min(best_cpu, cpu_ms() - c);
+    }
+    return best;
+  };
+  double warm_ms = best_of(std::getenv("KILN_PERF_RUNS") ? std::atoi(std::getenv("KILN_PERF_RUNS")) : 7, [&] {
+    Result<std::string> d = h.digest(ctx(), spec, {}, nullptr);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(*d, *cold);
+  });
+  double warm_cpu = best_cpu;
+  struct rusage ru0 {};
+  ::getrusage(RUSAGE_SELF, &ru0);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(h.digest(ctx(), spec, {}, nullptr));
+  }
+  struct rusage ru1 {};
+  ::getrusage(RUSAGE_SELF, &ru1);
+  auto tv_ms = [](const struct timeval& a, const struct timeval& b) {
+    return (static_cast<double>(b.tv_sec - a.tv_sec) * 1e3 + static_cast<double>(b.tv_usec - a.tv_usec) / 1e3) / 5;
+  };
+  double warm_user = tv_ms(ru0.ru_utime, ru1.ru_utime);
+  double warm_sys = tv_ms(ru0.ru_stime, ru1.ru_stime);
+  double reload_ms = best_of(3, [&] {
+    ContextHasher reloaded(state);
+    Result<std::string> d = reloaded.digest(ctx(), spec, {}, nullptr);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(*d, *cold);
+  });
+  double reload_cpu = best_cpu;
+  double ignore_ms = best_of(5, [&] {
+    Result<std::string> d = h.digest(ctx(), spec, {"*.tmp", "d1*/f*1", "!d19/f19"}, nullptr);
+    ASSERT_TRUE(d);
+  });
+  double ignore_cpu = best_cpu;
+  double listing_ms = best_of(3, [&] {
+    std::vector<std::string> listing;
+    Result<std::string> d = h.digest(ctx(), spec, {}, &listing);
+    ASSERT_TRUE(d);
+  });
 
   Result<std::optional<struct stat>> st = lstat_path(state);
-  ::testing::Test::RecordProperty("cold_ms", static_cast<int>(cold_ms));
-  std::printf("context digest, %d files of 10 KiB: cold %.1f ms, remembered %.1f ms, save %.1f ms (%lld bytes), "
-              "new hasher incl. state load %.1f ms, remembered with 3 ignore patterns %.1f ms\n",
-              k_files, cold_ms, warm_ms, save_ms, static_cast<long long>((*st)->st_size), reload_ms, ignore_ms);
+  std::printf("context digest, %d files of 10 KiB (best wall / CPU): cold %.1f ms; remembered %.1f / %.1f ms; "
+              "save %.1f ms (%lld bytes); new hasher incl. state load %.1f / %.1f ms; remembered with 3 ignore "
+              "patterns %.1f / %.1f ms; with listing %.1f ms; remembered mean user %.1f ms + system %.1f ms\n",
+              k_files, cold_ms, warm_ms, warm_cpu, save_ms, static_cast<long long>((*st)->st_size), reload_ms,
+              reload_cpu, ignore_ms, ignore_cpu, listing_ms, warm_user, warm_sys);
   EXPECT_LT(warm_ms, 2000.0);
 }
 

@@ -470,5 +470,42 @@ TEST_F(CopyEngineTest, SelectContextFilesListsWhatIsCopied) {
   EXPECT_EQ(got, (std::vector<std::string>{"src ->  (root)", "src/a -> a", "src/l -> l @a", "top.txt -> top.txt (root)"}));
 }
 
+TEST_F(CopyEngineTest, WhatIsSelectedIsWhatIsCopied) {
+  file(ctx("src/a.c"), "a");
+  file(ctx("src/a.o"), "o");
+  file(ctx("src/inc/x.h"), "x");
+  file(ctx("src/inc/gen/y.h"), "y");
+  file(ctx("src/vendor/keep/k.c"), "k");
+  file(ctx("src/vendor/drop/d.c"), "d");
+  link(ctx("src/inc/l"), "x.h");
+  CopyRequest r = request({"src"}, "/out/");
+  r.ignore = {"src/vendor", "!src/vendor/keep"};
+  r.spec.exclude = {"*.o", "inc/gen"};
+  copy_ok(r);
+  Result<std::vector<SelectedEntry>> sel = select_context_files(ctx(), r.spec, r.ignore);
+  ASSERT_TRUE(sel) << sel.error().render();
+  std::map<std::string, std::string> selected;
+  for (const SelectedEntry& e : *sel) {
+    if (!e.source_root) {
+      selected[e.dest_path] = std::to_string(e.mode & S_IFMT);
+    }
+  }
+  std::map<std::string, std::string> copied;
+  for (const auto& [path, desc] : snapshot_tree(dest("out"))) {
+    copied[path] = std::to_string(lstat_of(dest("out/" + path)).st_mode & S_IFMT);
+  }
+  EXPECT_EQ(selected, copied);
+  EXPECT_TRUE(copied.count("vendor/keep/k.c"));
+  EXPECT_FALSE(copied.count("vendor/drop"));
+}
+
+TEST_F(CopyEngineTest, DestEndingInDotIsADirectory) {
+  file(ctx("a"), "a");
+  file(ctx("b"), "b");
+  copy_ok(request({"a", "b"}, "/w/."));
+  EXPECT_EQ(read(dest("w/a")), "a");
+  EXPECT_EQ(read(dest("w/b")), "b");
+}
+
 }  // namespace
 }  // namespace kiln::solver::ops::test
