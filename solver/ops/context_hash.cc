@@ -174,6 +174,9 @@ struct EntryFields {
       h.field(e.source_root ? "item" : "path", e.dest_path);
     }
     h.field("type", type_name(e.mode));
+    if (e.source_root && S_ISDIR(e.mode)) {
+      return;  // only its contents are copied: its own mode and owner do not reach the image
+    }
     h.field("mode", mode);
     h.field("owner", owner);
     if (sha != nullptr) {

@@ -16,6 +16,8 @@
 //     "sha256" hex content digest (files)   "link" target (symlinks)
 //     "hardlink" dest_path of the first copy (later names of a hard-linked file)
 //     "rdev" device number (devices)
+//   (a matched source that is a directory has only "item" and "type": its
+//   contents are copied, its own mode and owner are not)
 // Never mtimes, other timestamps, inode numbers or the context's own path.
 //
 // State file (JSON, one line per entry, replaced atomically by save()):

@@ -65,6 +65,17 @@ TEST_F(ContextHashTest, CompositionIsTheDocumentedTaggedFields) {
   EXPECT_EQ(fresh(spec({"a.txt"})), expected);
 }
 
+TEST_F(ContextHashTest, TheModeOfACopiedDirectoryItselfDoesNotMatter) {
+  file(ctx("src/a"), "a");
+  dir(ctx("src/sub"), 0755);
+  dir(ctx("src"), 0755);
+  std::string d = fresh(spec({"src"}));
+  dir(ctx("src"), 0700);
+  EXPECT_EQ(fresh(spec({"src"})), d) << "the target directory keeps its own mode";
+  dir(ctx("src/sub"), 0700);
+  EXPECT_NE(fresh(spec({"src"})), d) << "a directory below it is copied with its mode";
+}
+
 TEST_F(ContextHashTest, MtimeOnlyChangesDoNotChangeTheDigest) {
   file(ctx("a"), "a", 0644, 1'000'000'000);
   file(ctx("sub/b"), "b", 0644, 1'000'000'000);
