@@ -288,7 +288,6 @@ Result<void> Placer::leaf(const WalkEntry& e) {
   const std::string& name = item ? m_leaf_name : e.name;
   std::string rel = rel_join(item ? m_leaf_parent_rel : m_dirs.back().rel, name);
   std::string display = display_path(rel);
-  KILN_TRY(clear_for_file(dirfd, name, display));
   if (S_ISREG(e.st.st_mode)) {
     if (e.st.st_nlink > 1) {
       KILN_TRY_ASSIGN(bool linked, place_hard_link(e, dirfd, name, rel));
@@ -301,6 +300,7 @@ Result<void> Placer::leaf(const WalkEntry& e) {
   if (S_ISLNK(e.st.st_mode)) {
     return place_symlink(e, dirfd, name, rel);
   }
+  KILN_TRY(clear_for_file(dirfd, name, display));
   KILN_TRY_ASSIGN(bool made, make_node(dirfd, name, e.st.st_mode, e.st.st_rdev, display, m_warned));
   if (!made) {
     return {};
@@ -328,7 +328,13 @@ Result<void> Placer::place_file(const WalkEntry& e, int dirfd, const std::string
   if (::fstat(src.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return Error(ErrorCode::io, cat("copy source `", display_path(e.rel), "` changed during the copy"));
   }
+  // Create first and clear the way only when something is there: one
+  // syscall per file in the common case of an empty target.
   int dfd = ::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (dfd < 0 && errno == EEXIST) {
+    KILN_TRY(clear_for_file(dirfd, name, display));
+    dfd = ::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  }
   if (dfd < 0) {
     return Error::from_errno(cat("create `", display, "`"));
   }
@@ -375,7 +381,12 @@ Result<bool> Placer::place_hard_link(const WalkEntry& e, int dirfd, const std::s
       st.st_ino != it->second.ino) {
     return false;
   }
-  if (::linkat(parent->get(), base.c_str(), dirfd, name.c_str(), 0) != 0) {
+  int rc = ::linkat(parent->get(), base.c_str(), dirfd, name.c_str(), 0);
+  if (rc != 0 && errno == EEXIST) {
+    KILN_TRY(clear_for_file(dirfd, name, display_path(rel)));
+    rc = ::linkat(parent->get(), base.c_str(), dirfd, name.c_str(), 0);
+  }
+  if (rc != 0) {
     return Error::from_errno(cat("hard link `", display_path(rel), "` to `", display_path(first), "`"));
   }
   ++m_stats.files;
@@ -386,7 +397,12 @@ Result<void> Placer::place_symlink(const WalkEntry& e, int dirfd, const std::str
   std::string display = display_path(rel);
   KILN_TRY_ASSIGN(std::string target,
                   read_link(e.parent_fd, e.name, static_cast<size_t>(e.st.st_size), display_path(e.rel)));
-  if (::symlinkat(target.c_str(), dirfd, name.c_str()) != 0) {
+  int rc = ::symlinkat(target.c_str(), dirfd, name.c_str());
+  if (rc != 0 && errno == EEXIST) {
+    KILN_TRY(clear_for_file(dirfd, name, display));
+    rc = ::symlinkat(target.c_str(), dirfd, name.c_str());
+  }
+  if (rc != 0) {
     return Error::from_errno(cat("create symlink `", display, "`"));
   }
   auto [uid, gid] = owner_of(e.st);
