@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <deque>
 #include <vector>
 
@@ -15,6 +16,8 @@ namespace kiln::solver::ops::detail {
 namespace {
 
 constexpr int k_max_symlinks = 40;  // the kernel's MAXSYMLINKS
+
+std::atomic<bool> g_force_walk{false};  // set_force_component_walk (tests)
 
 long sys_openat2(int dirfd, const char* path, int flags, uint64_t resolve) {  // NOLINT(google-runtime-int)
   struct open_how how {};
@@ -112,8 +115,10 @@ Result<RootDir> RootDir::open(const std::string& dir, bool force_walk) {
   return from_fd(UniqueFd(fd), dir, force_walk);
 }
 
+void set_force_component_walk(bool force) { g_force_walk = force; }
+
 Result<RootDir> RootDir::from_fd(UniqueFd dir, std::string display, bool force_walk) {
-  bool walk = force_walk;
+  bool walk = force_walk || g_force_walk;
   if (!walk) {
     int probe = openat2_in_root(dir.get(), ".", O_PATH | O_DIRECTORY);
     if (probe == -ENOSYS || probe == -E2BIG || probe == -EPERM) {

@@ -93,6 +93,10 @@ class RootDir {
   bool m_walk = false;
 };
 
+/// Tests only: every RootDir opened afterwards uses the component walk, as on
+/// a kernel without openat2.
+void set_force_component_walk(bool force);
+
 /// "a/b/c" -> "a/b"; "c" -> "".
 std::string rel_dirname(std::string_view rel);
 /// "a/b/c" -> "c"; "c" -> "c".

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 
+#include "solver/ops/copy_root.h"
 #include "util/file.h"
 #include "util/strings.h"
 
@@ -103,6 +105,9 @@ void write_tar(const std::string& path, const std::vector<TarEntry>& entries, co
 }
 
 void CopyTest::SetUp() {
+  if (std::getenv("KILN_TEST_FORCE_WALK") != nullptr) {  // run everything as on a kernel without openat2
+    detail::set_force_component_walk(true);
+  }
   Result<TempDir> t = TempDir::create("", "kiln-copy-test-");
   ASSERT_TRUE(t) << t.error().render();
   m_tmp.emplace(std::move(*t));
@@ -112,6 +117,10 @@ void CopyTest::SetUp() {
   file(outside("secret"), "host secret\n", 0600);
   file(outside("victim"), "do not touch\n", 0644);
   m_outside_before = snapshot_tree(outside());
+}
+
+void CopyTest::TearDown() {
+  EXPECT_EQ(snapshot_tree(outside()), m_outside_before) << "the outside tree changed";
 }
 
 std::string CopyTest::ctx(const std::string& rel) const {

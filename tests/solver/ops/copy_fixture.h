@@ -39,6 +39,8 @@ void write_tar(const std::string& path, const std::vector<TarEntry>& entries, co
 class CopyTest : public ::testing::Test {
  protected:
   void SetUp() override;
+  /// Checks that the outside tree is unchanged, whatever the test did.
+  void TearDown() override;
 
   std::string ctx(const std::string& rel = "") const;
   std::string dest(const std::string& rel = "") const;

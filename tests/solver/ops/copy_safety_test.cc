@@ -15,9 +15,21 @@ namespace {
 
 using detail::FollowLast;
 using detail::RootDir;
-using CopySafetyTest = CopyTest;
+// Each case runs twice: with openat2 (RESOLVE_IN_ROOT) and with the
+// component walk used where the kernel lacks it.
+class CopySafetyTest : public CopyTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override {
+    detail::set_force_component_walk(GetParam());
+    CopyTest::SetUp();
+  }
+  void TearDown() override {
+    CopyTest::TearDown();
+    detail::set_force_component_walk(false);
+  }
+};
 
-TEST_F(CopySafetyTest, DestSymlinkToEtcLeadsInsideDestRoot) {
+TEST_P(CopySafetyTest, DestSymlinkToEtcLeadsInsideDestRoot) {
   file(ctx("a.txt"), "payload");
   link(dest("app"), "/etc");
   copy_ok(request({"a.txt"}, "/app/kiln-copy-safety-marker"));
@@ -25,7 +37,7 @@ TEST_F(CopySafetyTest, DestSymlinkToEtcLeadsInsideDestRoot) {
   EXPECT_FALSE(exists("/etc/kiln-copy-safety-marker"));
 }
 
-TEST_F(CopySafetyTest, DestSymlinkToAHostPathLeadsInsideDestRoot) {
+TEST_P(CopySafetyTest, DestSymlinkToAHostPathLeadsInsideDestRoot) {
   file(ctx("a.txt"), "payload");
   link(dest("app"), outside());       // absolute host path of the "outside" dir
   link(dest("victim"), outside("victim"));
@@ -36,7 +48,7 @@ TEST_F(CopySafetyTest, DestSymlinkToAHostPathLeadsInsideDestRoot) {
   EXPECT_EQ(read(outside("victim")), "do not touch\n");
 }
 
-TEST_F(CopySafetyTest, DestDotDotSymlinkStopsAtDestRoot) {
+TEST_P(CopySafetyTest, DestDotDotSymlinkStopsAtDestRoot) {
   file(ctx("a.txt"), "payload");
   file(ctx("dir/b.txt"), "b");
   link(dest("up"), "../../../../../../..");
@@ -47,7 +59,7 @@ TEST_F(CopySafetyTest, DestDotDotSymlinkStopsAtDestRoot) {
   EXPECT_EQ(read(dest("y/b.txt")), "b");
 }
 
-TEST_F(CopySafetyTest, SymlinkBelowTheTargetIsNotFollowed) {
+TEST_P(CopySafetyTest, SymlinkBelowTheTargetIsNotFollowed) {
   file(ctx("src/sub/x"), "x");
   link(dest("app/sub"), outside());
   EXPECT_EQ(copy_err(request({"src"}, "/app")), "cannot copy to non-directory: `/app/sub`: Not a directory");
@@ -58,7 +70,7 @@ TEST_F(CopySafetyTest, SymlinkBelowTheTargetIsNotFollowed) {
   EXPECT_EQ(read(outside("victim")), "do not touch\n");
 }
 
-TEST_F(CopySafetyTest, DanglingDestSymlinkCreatesInsideDestRoot) {
+TEST_P(CopySafetyTest, DanglingDestSymlinkCreatesInsideDestRoot) {
   file(ctx("a.txt"), "payload");
   link(dest("ghost"), "/nonexistent/dir/file");
   copy_ok(request({"a.txt"}, "/ghost"));
@@ -66,7 +78,7 @@ TEST_F(CopySafetyTest, DanglingDestSymlinkCreatesInsideDestRoot) {
   EXPECT_FALSE(exists("/nonexistent/dir/file"));
 }
 
-TEST_F(CopySafetyTest, DotDotSourcesCannotLeaveTheContext) {
+TEST_P(CopySafetyTest, DotDotSourcesCannotLeaveTheContext) {
   for (const char* s : {"../outside/secret", "../../../../etc/passwd", "x/../../outside/secret"}) {
     Result<CopyStats> r = copy_files(request({s}, "/x"));
     ASSERT_FALSE(r) << s;
@@ -75,7 +87,7 @@ TEST_F(CopySafetyTest, DotDotSourcesCannotLeaveTheContext) {
   EXPECT_FALSE(exists(dest("x")));
 }
 
-TEST_F(CopySafetyTest, SymlinkedSourceParentResolvesInsideTheContext) {
+TEST_P(CopySafetyTest, SymlinkedSourceParentResolvesInsideTheContext) {
   link(ctx("etcl"), "/etc");
   link(ctx("outl"), "../outside");
   link(ctx("hostl"), outside());
@@ -91,7 +103,7 @@ TEST_F(CopySafetyTest, SymlinkedSourceParentResolvesInsideTheContext) {
   EXPECT_EQ(read(dest("pw")), "context passwd");
 }
 
-TEST_F(CopySafetyTest, ContextSymlinkToPasswdIsCopiedAsALink) {
+TEST_P(CopySafetyTest, ContextSymlinkToPasswdIsCopiedAsALink) {
   link(ctx("dir/pw"), "/etc/passwd");
   link(ctx("dir/sec"), outside("secret"));
   copy_ok(request({"dir"}, "/out"));
@@ -105,7 +117,7 @@ TEST_F(CopySafetyTest, ContextSymlinkToPasswdIsCopiedAsALink) {
   EXPECT_FALSE(exists(dest("pw")));
 }
 
-TEST_F(CopySafetyTest, SymlinkLoopIsAnError) {
+TEST_P(CopySafetyTest, SymlinkLoopIsAnError) {
   link(ctx("loop1"), "loop2");
   link(ctx("loop2"), "loop1");
   Result<CopyStats> r = copy_files(request({"loop1"}, "/x"));
@@ -113,7 +125,7 @@ TEST_F(CopySafetyTest, SymlinkLoopIsAnError) {
   EXPECT_NE(r.error().render().find("too many levels of symbolic links"), std::string::npos) << r.error().render();
 }
 
-TEST_F(CopySafetyTest, ContextIsNotModified) {
+TEST_P(CopySafetyTest, ContextIsNotModified) {
   file(ctx("src/f"), "f");
   link(ctx("src/l"), "/etc");
   auto before = snapshot_tree(ctx());
@@ -122,6 +134,9 @@ TEST_F(CopySafetyTest, ContextIsNotModified) {
   copy_ok(r);
   EXPECT_EQ(snapshot_tree(ctx()), before);
 }
+
+INSTANTIATE_TEST_SUITE_P(OpenatAndWalk, CopySafetyTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Walk" : "Openat2"; });
 
 // The user-space walk used where openat2 is missing confines the same way.
 class RootDirTest : public CopyTest, public ::testing::WithParamInterface<bool> {};
