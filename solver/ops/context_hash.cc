@@ -51,7 +51,7 @@ MemoKey key_of(const SelectedEntry& e) { return MemoKey{e.dev, e.ino, e.size, e.
 // Reads and hashes one context file, remembering the digest under the key
 // of the file as opened (it may have changed since the walk).
 Result<Sha256Bytes> hash_file(const detail::RootDir& root, const std::string& rel, HashMemo& memo, int64_t now_s) {
-  KILN_TRY_ASSIGN(UniqueFd fd, root.open_file(rel, O_RDONLY).context("hash a build-context file"));
+  KILN_TRY_ASSIGN(UniqueFd fd, root.open_file(rel, O_RDONLY | O_NONBLOCK).context("hash a build-context file"));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return Error(ErrorCode::io, cat("hash `", rel, "`: it changed while being read"));

@@ -36,7 +36,7 @@ std::pair<std::string, bool> dest_of(const std::string& dest) {
 // directory then, created like dest's parents) instead of copied.
 Result<bool> try_unpack(const RootDir& src, const CopyItem& item, const RootDir& dst, const std::string& dest_rel,
                         Placer& placer, const CopyRequest& req, CopyStats& stats, detail::CopyWarnings& warned) {
-  KILN_TRY_ASSIGN(UniqueFd fd, src.open_file(item.rel, O_RDONLY));
+  KILN_TRY_ASSIGN(UniqueFd fd, src.open_file(item.rel, O_RDONLY | O_NONBLOCK));  // never blocks on a fifo swapped in
   std::string what = item.rel.empty() ? item.source : item.rel;
   KILN_TRY_ASSIGN(bool archive, detail::is_tar_archive(fd.get(), what));
   if (!archive) {

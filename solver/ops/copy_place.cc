@@ -319,7 +319,8 @@ Result<void> Placer::leaf(const WalkEntry& e) {
 
 Result<void> Placer::place_file(const WalkEntry& e, int dirfd, const std::string& name, const std::string& rel) {
   std::string display = display_path(rel);
-  int sfd = ::openat(e.parent_fd, e.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  // O_NONBLOCK: a fifo swapped in since the walk must not hang the copy.
+  int sfd = ::openat(e.parent_fd, e.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (sfd < 0) {
     return Error::from_errno(cat("open copy source `", display_path(e.rel), "`"));
   }
