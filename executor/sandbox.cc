@@ -154,19 +154,26 @@ Result<void> supervise(Sandbox& sb, const SandboxSpec& spec, Outcome& out) {
   bool live = log::enabled(log::Level::debug);
   std::optional<Error> stopped;
   while (!out.status) {
-    struct pollfd fds[3] = {{sb.process.pidfd(), POLLIN, 0},
+    struct pollfd fds[4] = {{sb.process.pidfd(), POLLIN, 0},
                             {g_interrupt_pipe[0], POLLIN, 0},
-                            {live && sync_open ? sb.sync.get() : -1, POLLIN, 0}};
+                            {live && sync_open ? sb.sync.get() : -1, POLLIN, 0},
+                            {stopped ? -1 : spec.cancel_fd, POLLIN, 0}};
     int wait_ms = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
-    int n = ::poll(fds, 3, wait_ms);
+    int n = ::poll(fds, 4, wait_ms);
     if (n < 0 && errno != EINTR) {
       return Error::from_errno("wait for the sandbox");
     }
-    if (n == 0 || (fds[1].revents & POLLIN) != 0) {
+    if (n == 0 || (fds[1].revents & POLLIN) != 0 || (fds[3].revents & POLLIN) != 0) {
       // Killing pid 1 makes the kernel kill everything in its pid namespace.
       KILN_TRY(sb.process.kill(SIGKILL));
-      stopped = n == 0 ? killed_error("", spec.timeout_seconds)
-                       : killed_error(cat("stop the command: interrupted by signal ", g_interrupt_signal.load()).c_str(), 0);
+      if (n == 0) {
+        stopped = killed_error("", spec.timeout_seconds);
+        deadline = -1;
+      } else if ((fds[1].revents & POLLIN) != 0) {
+        stopped = killed_error(cat("stop the command: interrupted by signal ", g_interrupt_signal.load()).c_str(), 0);
+      } else {
+        stopped = killed_error("stop the command: the build was cancelled (another step failed)", 0);
+      }
     } else if ((fds[2].revents & (POLLIN | POLLHUP)) != 0) {
       KILN_TRY_ASSIGN(sync_open, handle_message(sb.sync.get(), out));
       continue;

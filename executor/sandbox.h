@@ -124,6 +124,9 @@ struct SandboxSpec {
   int stdout_fd = 1;
   int stderr_fd = 2;
   unsigned timeout_seconds = 0;  ///< 0 = none; on expiry the sandbox is killed
+  /// A file descriptor that becomes readable when the build is cancelled
+  /// (another step failed): the sandbox is then killed. -1 = none.
+  int cancel_fd = -1;
 };
 
 /// Runs the spec and returns the command's exit status (128+N when killed by
