@@ -122,6 +122,10 @@ int run(int argc, char** argv) {
     double start = now_ms();
     auto result = run_sandbox(o.spec);
     times.push_back(now_ms() - start);
+    if (o.spec.overlay) {
+      // kiln's solver does the same before it deletes a snapshot's work dir.
+      wait_for_sandbox_teardown(o.spec.overlay->work);
+    }
     if (!result) {
       return fail(result.error());
     }

@@ -62,6 +62,12 @@ void SandboxFixture::SetUp() {
   }
 }
 
+void SandboxFixture::TearDown() {
+  if (m_tmp) {
+    wait_for_sandbox_teardown(m_overlay.work);
+  }
+}
+
 SandboxSpec SandboxFixture::overlay_spec(std::vector<std::string> argv) {
   SandboxSpec spec;
   spec.overlay = m_overlay;

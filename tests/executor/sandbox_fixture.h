@@ -37,6 +37,8 @@ struct RunOutput {
 class SandboxFixture : public ::testing::Test {
  protected:
   void SetUp() override;
+  /// Waits for the background teardown before the temp dir goes away.
+  void TearDown() override;
 
   /// A spec over a fresh overlay (upper/work/merged in this test's temp dir)
   /// on shared_lower(), with PATH set and the hosts/resolv.conf/hostname
