@@ -16,6 +16,12 @@ namespace kiln {
 /// unavailable or the id mapping cannot be written.
 Result<void> enter_build_namespace(int argc, char** argv);
 
+/// For commands that work on layer directories: opens (creating, and for
+/// host root chowning) the store at `root` ("" = default_store_root() as the
+/// invoking user sees it) while still outside, fixes KILN_ROOT for the
+/// re-executed process, enters kiln's namespace and opens the store there.
+Result<class ImageStore> open_store_in_namespace(const std::string& root, int argc, char** argv);
+
 /// `kiln unshare -- CMD`: after enter_build_namespace, replaces this process
 /// with CMD (empty: $SHELL). Returns only on error.
 Result<void> exec_in_build_namespace(const std::vector<std::string>& command);

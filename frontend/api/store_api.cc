@@ -9,6 +9,7 @@
 #include "cache/gc.h"
 #include "cache/store.h"
 #include "cache/transport.h"
+#include "executor/user_namespace.h"
 #include "frontend/api/registry_internal.h"
 #include "oci/json.h"
 #include "oci/media_types.h"
@@ -40,6 +41,13 @@ std::string default_store_root() {
 Result<ImageStore> ImageStore::open(const std::string& root) {
   cache::StoreOptions o;
   o.root = root.empty() ? default_store_root() : root;
+  if (::geteuid() == 0 && !executor::in_kiln_namespace()) {
+    // Host root: the store's directories belong to the id container root
+    // maps to, so kiln can write them from inside its namespace.
+    if (auto mapping = executor::compute_id_mapping()) {
+      o.dir_owner = std::make_pair(mapping->host_root_uid(), mapping->host_root_gid());
+    }
+  }
   KILN_TRY_ASSIGN(cache::Store s, cache::Store::open(o));
   ImageStore out;
   out.m_store = std::make_shared<const cache::Store>(std::move(s));

@@ -59,6 +59,13 @@ int run(int argc, char** argv) {
       sub->footer(std::string("Examples:\n") + c.examples);
     }
     handlers.emplace_back(sub, c.setup(*sub));
+    // A repeatable option takes one value per occurrence (`-t a -t b CONTEXT`),
+    // never the positional arguments after it.
+    for (CLI::Option* opt : sub->get_options()) {
+      if (!opt->get_positional() && opt->get_items_expected_max() > 1) {
+        opt->allow_extra_args(false);
+      }
+    }
   }
 
   std::vector<std::string> args = effective_args(argc, argv);

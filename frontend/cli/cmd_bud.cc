@@ -187,15 +187,12 @@ Result<BuildConfig> build_config(const BudOptions& o, const dockerfile::LowerOpt
 
 int run_bud(const BudOptions& o, const Globals& g) {
   auto t0 = std::chrono::steady_clock::now();
-  if (auto ns = enter_build_namespace(g.argc, g.argv); !ns) {
-    return report_error(ns.error());
-  }
   if (o.squash) {
     return report_error(Error(ErrorCode::unsupported, "--squash is not supported yet"));
   }
   ProgressMode mode = o.quiet ? ProgressMode::quiet : (o.progress == "json" ? ProgressMode::json : ProgressMode::plain);
   auto reporter = make_reporter(mode);
-  auto store = ImageStore::open(g.root);
+  auto store = open_store_in_namespace(g.root, g.argc, g.argv);
   if (!store) {
     return report_error(store.error());
   }

@@ -102,7 +102,11 @@ Result<OpResult> run_exec(BuildRunner::Impl& impl, const Exec& e, const Op& op, 
   spec.stderr_fd = impl.config.step_stderr_fd;
   spec.timeout_seconds = impl.config.step_timeout_seconds;
   spec.cancel_fd = cancel.fd();
-  KILN_TRY_ASSIGN(int status, executor::run_sandbox(spec));
+  auto ran = executor::run_sandbox(spec);
+  // The sandbox's mounts come down on a background thread; the upper dir is
+  // complete, but wait before moving it into the store.
+  executor::wait_for_sandbox_teardown(snap.work);
+  KILN_TRY_ASSIGN(int status, std::move(ran));
   if (status != 0) {
     return Error(ErrorCode::failed_step, cat("process ", quoted_command(e.args),
                                              " did not complete successfully: exit code: ", status))
