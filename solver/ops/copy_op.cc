@@ -45,6 +45,7 @@ Result<OpResult> run_copy(BuildRunner::Impl& impl, const Copy& copy, const Op& o
     KILN_TRY_ASSIGN(passwd_layers, impl.lowers_of(dest.layers));
   }
   KILN_TRY_ASSIGN(req.owner, resolve_owner(copy.chown, passwd_layers));
+  req.chown_errors = impl.config.ignore_chown_errors ? ChownErrors::ignore : ChownErrors::fail;
   executor::UniqueMount mount;
   KILN_TRY_ASSIGN(req.dest_root, mount_snapshot(snap, mount));
   KILN_TRY(copy_files(req));
