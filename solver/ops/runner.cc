@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "solver/ops/context_hash.h"
@@ -87,5 +88,29 @@ bool BuildRunner::result_available(const OpResult& result) {
 }
 
 Result<std::string> BuildRunner::materialize(const OpResult& result) { return m_impl->view_of(result); }
+
+Result<std::optional<LayerRef>> BuildRunner::squash(const OpResult& base, const OpResult& top) {
+  if (top.layers.size() < base.layers.size() ||
+      !std::equal(base.layers.begin(), base.layers.end(), top.layers.begin())) {
+    return Error(ErrorCode::internal, "squash: the top filesystem does not start with the base's layers");
+  }
+  if (top.layers.size() == base.layers.size()) {
+    return std::optional<LayerRef>();
+  }
+  if (top.layers.size() == base.layers.size() + 1) {
+    return std::optional<LayerRef>(top.layers.back());  // one layer is its own squash
+  }
+  KILN_TRY_ASSIGN(std::string lower, m_impl->view_of(base));
+  KILN_TRY_ASSIGN(std::string upper, m_impl->view_of(top));
+  const cache::Store& store = *m_impl->config.store;
+  KILN_TRY_ASSIGN(cache::BlobWriter blob, store.begin_blob());
+  KILN_TRY_ASSIGN(layers::LayerInfo info, layers::write_layer(layers::SnapshotSource::tree_pair(lower, upper),
+                                                              m_impl->config.layer_options, blob.fd()));
+  if (info.entries == 0) {
+    return std::optional<LayerRef>();
+  }
+  KILN_TRY(blob.commit_hashed(info.digest, info.size));
+  return std::optional<LayerRef>(LayerRef{info.diff_id, info.digest, info.size, info.media_type});
+}
 
 }  // namespace kiln::solver::ops

@@ -66,6 +66,12 @@ class BuildRunner final : public OpRunner {
   /// type=local/tar and COPY --from). The view lives as long as the runner.
   Result<std::string> materialize(const OpResult& result);
 
+  /// One layer holding every change `top` makes over `base` (top's chain must
+  /// start with base's): the diff of their two merged views, whiteouts
+  /// included, written to the store like any layer. For `bud --squash` and
+  /// `kiln commit` (one layer per commit). nullopt when nothing changed.
+  Result<std::optional<LayerRef>> squash(const OpResult& base, const OpResult& top);
+
   struct Impl;
 
  private:
