@@ -169,8 +169,10 @@ uint64_t remove_temp(const Store& store, uint64_t& bytes) {
 
 Result<Roots> collect_roots(const Store& store) { return collect(store, nullptr); }
 
-Result<PruneReport> prune(const Store& store, const PruneOptions& options) {
-  KILN_TRY_ASSIGN(FileLock gc, store.lock_for_gc());
+namespace {
+
+// The body of prune, with gc.lock held exclusively by the caller.
+Result<PruneReport> prune_locked(const Store& store, const PruneOptions& options) {
   PruneReport report;
   if (options.build_cache) {
     LocalKeyIndex keys(store.cache_dir());
@@ -223,6 +225,22 @@ Result<PruneReport> prune(const Store& store, const PruneOptions& options) {
     }
   }
   return report;
+}
+
+}  // namespace
+
+Result<PruneReport> prune(const Store& store, const PruneOptions& options) {
+  KILN_TRY_ASSIGN(FileLock gc, store.lock_for_gc());
+  return prune_locked(store, options);
+}
+
+Result<std::optional<PruneReport>> try_prune(const Store& store, const PruneOptions& options) {
+  KILN_TRY_ASSIGN(auto gc, FileLock::try_acquire(path_join(store.root(), "kiln/locks/gc.lock"), LockMode::exclusive));
+  if (!gc) {
+    return std::optional<PruneReport>();
+  }
+  KILN_TRY_ASSIGN(PruneReport r, prune_locked(store, options));
+  return std::optional<PruneReport>(std::move(r));
 }
 
 Result<FsckReport> fsck(const Store& store) {

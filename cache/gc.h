@@ -32,6 +32,10 @@ struct PruneReport {
 /// for running builds (which hold it shared).
 Result<PruneReport> prune(const Store& store, const PruneOptions& options);
 
+/// prune() without waiting: nullopt when another command holds the store
+/// (a build in progress), so eviction after a build never blocks on others.
+Result<std::optional<PruneReport>> try_prune(const Store& store, const PruneOptions& options);
+
 struct FsckReport {
   uint64_t blobs_checked = 0;
   uint64_t images_checked = 0;

@@ -7,6 +7,7 @@
 #include "cache/transport.h"
 #include "executor/mounts.h"
 #include "executor/user_namespace.h"
+#include "frontend/api/remote_cache.h"
 #include "oci/media_types.h"
 #include "solver/ops/runner.h"
 #include "solver/solve.h"
@@ -78,6 +79,7 @@ bool reportable(const solver::Op& op) {
 
 Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& state, const BuildConfig& config,
                                const CommitOptions& commit) {
+  detail::CacheLimitOnSuccess cache_limit(image_store);  // first: runs after everything below is gone
   const cache::Store& store = image_store.store();
   if (commit.squash) {
     return Error(ErrorCode::unsupported, "--squash is not supported yet");
@@ -112,14 +114,15 @@ Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& 
     // One id only: files of other owners cannot be chowned; keep going with a warning.
     rc.ignore_chown_errors = mapping->mode == executor::MappingMode::single_id;
   }
+  detail::BuildCache build_cache(store, config);  // --cache-from / --cache-to (remote_cache.h)
+  rc.blobs = build_cache.fetcher();
   solver::ops::BuildRunner runner(rc);
 
   BuildState::Graph graph = state.graph();
-  cache::LocalKeyIndex keys(store.cache_dir());
   solver::SolveOptions so;
   so.jobs = config.jobs > 0 ? config.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   so.no_cache = config.no_cache;
-  so.keys = &keys;
+  so.keys = &build_cache.keys();
   so.now = config.source_date_epoch ? format_rfc3339({*config.source_date_epoch, 0}) : format_rfc3339({now().seconds, 0});
   if (config.explain_cache) {
     so.explain_dir = path_join(store.cache_dir(), "explain");
@@ -143,7 +146,9 @@ Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& 
       config.on_event(to_event(graph.definition, ev));
     }
   };
-  KILN_TRY_ASSIGN(solver::SolveResult solved, solver::solve(graph.definition, {graph.target}, runner, so));
+  KILN_TRY_ASSIGN(solver::SolveResult solved, build_cache.solve(graph.definition, graph.target, runner, so, [&] {
+                    out.steps_cached = out.steps_run = 0;
+                  }));
   const solver::OpResult& final_fs = *solved.results[static_cast<size_t>(graph.target)];
 
   oci::ImageConfig cfg = state.config();
@@ -168,6 +173,8 @@ Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& 
   out.id = cfg_digest.str();
   out.manifest_digest = m_digest.str();
   out.names = names;
+  build_cache.finish(graph.definition, graph.target, solved);
+  cache_limit.arm();
   return out;
 }
 

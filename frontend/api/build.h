@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "frontend/api/build_cache.h"
 #include "frontend/api/build_state.h"
+#include "frontend/api/registry_api.h"
 #include "frontend/api/store_api.h"
 #include "oci/media_types.h"
 #include "util/result.h"
@@ -50,6 +52,9 @@ struct BuildConfig {
   /// and the target, say), so a later build can say why a step missed.
   std::string explain_identity;
   std::function<void(const BuildEvent&)> on_event;
+  std::vector<CacheSpec> cache_from;  ///< --cache-from, in order (build_cache.h)
+  std::vector<CacheSpec> cache_to;    ///< --cache-to
+  RegistryOptions registry;           ///< for type=registry caches
 };
 
 struct CommitOptions {

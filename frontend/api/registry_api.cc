@@ -61,6 +61,8 @@ Result<registry::PulledImage> pull_first(const cache::Store& s, const std::strin
 
 namespace detail {
 
+Result<registry::RegistryOptions> to_registry_options(const RegistryOptions& options) { return convert(options); }
+
 Result<PullSummary> pull_from_registry(const ImageStore& store, const std::string& source,
                                        const oci::Platform& platform, const RegistryOptions& options) {
   KILN_TRY_ASSIGN(registry::RegistryOptions ro, convert(options));

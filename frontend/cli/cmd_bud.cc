@@ -10,6 +10,7 @@
 #include "frontend/cli/command.h"
 #include "frontend/cli/output.h"
 #include "frontend/cli/progress.h"
+#include "frontend/cli/registry_flags.h"
 #include "frontend/dockerfile/lower.h"
 #include "util/atomic_file.h"
 #include "util/file.h"
@@ -52,7 +53,33 @@ struct BudOptions {
   bool explain_cache = false;
   std::string storage_driver;
   unsigned timeout = 0;
+  std::vector<std::string> cache_from;
+  std::vector<std::string> cache_to;
+  RegistryFlags registry;
 };
+
+// --cache-from / --cache-to and the registry flags they use (build_cache.h).
+Result<void> cache_config(const BudOptions& o, BuildConfig& c) {
+  for (const auto& text : o.cache_from) {
+    KILN_TRY_ASSIGN(CacheSpec spec, parse_cache_spec(text, CacheDirection::import));
+    c.cache_from.push_back(std::move(spec));
+  }
+  for (const auto& text : o.cache_to) {
+    KILN_TRY_ASSIGN(CacheSpec spec, parse_cache_spec(text, CacheDirection::export_));
+    c.cache_to.push_back(std::move(spec));
+  }
+  RegistryFlags flags = o.registry;
+  flags.quiet = true;
+  KILN_TRY_ASSIGN(c.registry, registry_options(flags));
+  return {};
+}
+
+// Before kiln's namespace: what the caches need from the host.
+Result<void> prepare_caches(const BudOptions& o) {
+  BuildConfig c;
+  KILN_TRY(cache_config(o, c));
+  return prepare_cache_access(c.cache_from, c.cache_to, c.registry);
+}
 
 Result<std::map<std::string, std::string>> parse_build_args(const std::vector<std::string>& raw) {
   std::map<std::string, std::string> out;
@@ -182,6 +209,7 @@ Result<BuildConfig> build_config(const BudOptions& o, const dockerfile::LowerOpt
   }
   c.step_timeout_seconds = o.timeout;
   c.explain_identity = cat(absolute_path(lo.dockerfile_name), "|", o.target);
+  KILN_TRY(cache_config(o, c));
   return c;
 }
 
@@ -192,6 +220,9 @@ int run_bud(const BudOptions& o, const Globals& g) {
   }
   ProgressMode mode = o.quiet ? ProgressMode::quiet : (o.progress == "json" ? ProgressMode::json : ProgressMode::plain);
   auto reporter = make_reporter(mode);
+  if (auto r = prepare_caches(o); !r) {
+    return report_error(r.error());
+  }
   auto store = open_store_in_namespace(g.root, g.argc, g.argv);
   if (!store) {
     return report_error(store.error());
@@ -291,6 +322,12 @@ Handler setup_bud(CLI::App& sub) {
   sub.add_flag("--explain-cache", o->explain_cache, "Say for each cache miss which input changed");
   sub.add_option("--storage-driver", o->storage_driver, "overlay, fuse-overlayfs or vfs (default: probe)");
   sub.add_option("--timeout", o->timeout, "Kill a RUN step after this many seconds (0 = never)");
+  sub.add_option("--cache-from", o->cache_from,
+                 "Import a build cache: type=registry,ref=REF | type=local,src=DIR[,tag=T] (repeatable)");
+  sub.add_option("--cache-to", o->cache_to,
+                 "Export the build cache: type=registry,ref=REF | type=local,dest=DIR "
+                 "[,mode=min|max][,cache-mounts=true][,compression=zstd|gzip]");
+  add_registry_flags(sub, o->registry, false);
   return [o](const Globals& g) { return run_bud(*o, g); };
 }
 

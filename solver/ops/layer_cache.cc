@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "layers/extract.h"
+#include "solver/ops/runner.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -36,6 +37,17 @@ Result<void> place_dir(const cache::Store& store, TempDir tmp, const oci::Digest
 Result<std::vector<std::string>> ensure_extracted(const cache::Store& store, const std::vector<LayerRef>& chain,
                                                   const ExtractPolicy& policy) {
   std::lock_guard<std::mutex> lock(g_extract_mutex);
+  if (policy.fetcher != nullptr) {
+    std::vector<oci::Digest> missing;
+    for (const auto& layer : chain) {
+      if (!is_directory(store.layer_dir(layer.diff_id)) && !store.has_blob(layer.digest)) {
+        missing.push_back(layer.digest);
+      }
+    }
+    if (!missing.empty()) {
+      KILN_TRY(policy.fetcher->fetch(missing));
+    }
+  }
   std::vector<std::string> below;  // top first
   for (const auto& layer : chain) {
     std::string dir = store.layer_dir(layer.diff_id);

@@ -13,13 +13,20 @@
 
 namespace kiln::solver::ops {
 
+class BlobFetcher;
+
 struct ExtractPolicy {
   bool ignore_chown_errors = false;
+  /// Fetches blobs the store lacks (an imported build cache's layers);
+  /// nullptr: a missing blob is not_found.
+  BlobFetcher* fetcher = nullptr;
 };
 
 /// Makes sure every layer of `chain` is extracted; returns their dirs top
-/// (last) layer first, as overlay's lowerdir wants. Errors: not_found when a
-/// blob is missing, cache_corrupt when a blob does not match its digests.
+/// (last) layer first, as overlay's lowerdir wants. Blobs the store lacks
+/// are fetched first (policy.fetcher), all in one batch. Errors: not_found
+/// when a blob is missing, cache_corrupt when a blob does not match its
+/// digests, the fetcher's error.
 Result<std::vector<std::string>> ensure_extracted(const cache::Store& store, const std::vector<LayerRef>& chain,
                                                   const ExtractPolicy& policy);
 

@@ -79,8 +79,9 @@ Result<OpResult> BuildRunner::run(const Definition& def, int op, const std::vect
 }
 
 bool BuildRunner::result_available(const OpResult& result) {
+  const BlobFetcher* remote = m_impl->config.blobs;
   for (const auto& l : result.layers) {
-    if (!m_impl->config.store->has_blob(l.digest)) {
+    if (!m_impl->config.store->has_blob(l.digest) && (remote == nullptr || !remote->can_fetch(l.digest))) {
       return false;
     }
   }

@@ -33,6 +33,23 @@ struct SecretSource {
   std::string env;    ///< or from this environment variable
 };
 
+/// Blobs an imported build cache (`bud --cache-from`) can supply on demand.
+/// A cache hit may reference layers that are not in the store yet; they are
+/// fetched only when a step must extract them (a RUN or COPY on top of the
+/// hit) or when the image is committed. Implemented by frontend/api.
+class BlobFetcher {
+ public:
+  virtual ~BlobFetcher() = default;
+  /// True when `digest` can be fetched (an imported cache lists it and it
+  /// was not rejected).
+  virtual bool can_fetch(const oci::Digest& digest) const = 0;
+  /// Downloads blobs into the store, each verified against its digest;
+  /// those already stored are skipped. A blob that cannot be fetched or does
+  /// not match is rejected: can_fetch() is false for it from then on.
+  /// Errors: the first failure, naming the blob and the cache.
+  virtual Result<void> fetch(const std::vector<oci::Digest>& digests) = 0;
+};
+
 struct RunnerConfig {
   const cache::Store* store = nullptr;
   /// Build contexts by name ("context" = the main one) -> directory.
@@ -50,6 +67,8 @@ struct RunnerConfig {
   std::vector<SecretSource> secrets;
   std::map<std::string, std::string> ssh_sockets;  ///< --ssh id -> socket path
   unsigned step_timeout_seconds = 0;
+  /// Imported build caches' blobs (nullptr: none). Not owned.
+  BlobFetcher* blobs = nullptr;
 };
 
 class BuildRunner final : public OpRunner {

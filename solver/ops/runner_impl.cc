@@ -47,6 +47,7 @@ Result<OpResult> BuildRunner::Impl::image_result(const ImageSource& source) {
 Result<std::vector<std::string>> BuildRunner::Impl::lowers_of(const std::vector<LayerRef>& chain) {
   ExtractPolicy policy;
   policy.ignore_chown_errors = config.ignore_chown_errors;
+  policy.fetcher = config.blobs;
   return ensure_extracted(*config.store, chain, policy);
 }
 

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "cache/key_index.h"
+#include "util/hasher.h"
+
+#include <map>
 #include "oci/media_types.h"
 #include "util/file.h"
 #include "util/temp_dir.h"
@@ -61,6 +64,56 @@ TEST(GcTest, PruneKeepsReferencedAndRemovesTheRest) {
   ASSERT_TRUE(f);
   ASSERT_EQ(f->problems.size(), 1u);
   EXPECT_NE(f->problems[0].find(layer->str()), std::string::npos);
+}
+
+TEST(GcTest, KeepStorageEvictsLeastRecentlyUsedFirst) {
+  auto t = TempDir::create();
+  ASSERT_TRUE(t);
+  auto s = Store::open({path_join(t->path(), "s"), std::nullopt});
+  ASSERT_TRUE(s);
+  LocalKeyIndex keys(s->cache_dir());
+  // Three 100-byte records; "old" was used longest ago, "new" most recently.
+  std::map<std::string, oci::Digest> blobs;
+  int64_t when = 1000;
+  for (const char* name : {"mid", "old", "new"}) {
+    auto b = s->put_blob(std::string(100, name[0]) + name);
+    ASSERT_TRUE(b);
+    blobs[name] = *b;
+    CacheRecord r;
+    r.key = sha256_hex(name);
+    r.blobs = {*b};
+    r.size = 100;
+    r.created = 1;
+    r.last_used = std::string(name) == "old" ? 10 : (std::string(name) == "mid" ? 500 : when);
+    ASSERT_TRUE(keys.put(r));
+  }
+  auto r = prune(*s, {true, 150});
+  ASSERT_TRUE(r) << r.error().render();
+  EXPECT_EQ(r->cache_records_removed, 2u);
+  EXPECT_FALSE(keys.get(sha256_hex("old"))->has_value());
+  EXPECT_FALSE(keys.get(sha256_hex("mid"))->has_value());
+  EXPECT_TRUE(keys.get(sha256_hex("new"))->has_value());
+  EXPECT_FALSE(s->has_blob(blobs["old"]));
+  EXPECT_TRUE(s->has_blob(blobs["new"]));
+}
+
+TEST(GcTest, TryPruneSkipsAStoreInUse) {
+  auto t = TempDir::create();
+  ASSERT_TRUE(t);
+  auto s = Store::open({path_join(t->path(), "s"), std::nullopt});
+  ASSERT_TRUE(s);
+  auto orphan = s->put_blob("orphan");
+  {
+    auto hold = s->hold_for_write();
+    ASSERT_TRUE(hold);
+    auto r = try_prune(*s, {});
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->has_value());
+    EXPECT_TRUE(s->has_blob(*orphan));
+  }
+  auto r = try_prune(*s, {});
+  ASSERT_TRUE(r && *r);
+  EXPECT_EQ((*r)->blobs_removed, 1u);
 }
 
 }  // namespace

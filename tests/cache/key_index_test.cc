@@ -1,5 +1,6 @@
 // One conformance suite for every KeyIndex backend (STYLE.md K6).
 #include "cache/key_index.h"
+#include "cache/layered_key_index.h"
 
 #include <gtest/gtest.h>
 
@@ -15,6 +16,26 @@ namespace {
 struct Backend {
   const char* name;
   std::function<std::unique_ptr<KeyIndex>(const std::string& dir)> make;
+};
+
+// A LayeredKeyIndex owning its local index, with one imported cache whose
+// records the conformance cases never name.
+class LayeredOverLocal final : public KeyIndex {
+ public:
+  explicit LayeredOverLocal(const std::string& dir) : m_local(dir), m_layered(m_local) {
+    CacheRecord r;
+    r.key = sha256_hex("imported-elsewhere");
+    m_layered.add_source("remote", {r});
+  }
+  Result<std::optional<CacheRecord>> get(const std::string& key) override { return m_layered.get(key); }
+  Result<void> put(const CacheRecord& record) override { return m_layered.put(record); }
+  Result<void> touch(const std::string& key) override { return m_layered.touch(key); }
+  Result<void> remove(const std::string& key) override { return m_layered.remove(key); }
+  Result<std::vector<CacheRecord>> list() override { return m_layered.list(); }
+
+ private:
+  LocalKeyIndex m_local;
+  LayeredKeyIndex m_layered;
 };
 
 class CacheStoreConformance : public ::testing::TestWithParam<Backend> {
@@ -82,6 +103,10 @@ INSTANTIATE_TEST_SUITE_P(Backends, CacheStoreConformance,
                                            Backend{"memory",
                                                    [](const std::string&) {
                                                      return std::unique_ptr<KeyIndex>(new MemoryKeyIndex());
+                                                   }},
+                                           Backend{"layered",
+                                                   [](const std::string& d) {
+                                                     return std::unique_ptr<KeyIndex>(new LayeredOverLocal(d));
                                                    }}),
                          [](const auto& info) { return std::string(info.param.name); });
 
