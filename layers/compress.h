@@ -40,7 +40,7 @@ class Compressor {
   virtual Result<void> finish() = 0;
 };
 
-/// kiln's default level per codec (gzip 6, zstd 3).
+/// kiln's default level per codec (gzip: libdeflate 4, zstd 3).
 int default_level(oci::media::Compression compression);
 
 /// A compressor for `compression` at `level` (0 = default) with `threads`

@@ -62,11 +62,10 @@ Result<void> TarEmitter::open() {
   }
   // PAX ("restricted": a ustar header unless an attribute needs PAX), xattrs
   // as SCHILY.xattr only (what Go's archive/tar, so Docker and containerd,
-  // read), names as raw bytes whatever the locale, no blocking so the end of
-  // the archive is the two zero records only.
+  // read), no blocking so the end of the archive is the two zero records
+  // only. Names: see utf8_locale.h.
   if (archive_write_set_format_pax_restricted(m_archive) != ARCHIVE_OK ||
       archive_write_set_format_option(m_archive, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
-      archive_write_set_format_option(m_archive, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK ||
       archive_write_set_bytes_per_block(m_archive, 0) != ARCHIVE_OK) {
     return archive_error("configure the tar writer");
   }
@@ -132,8 +131,10 @@ Result<void> TarEmitter::write_header(const Entry& e, const std::string& link_ta
   for (const auto& [name, value] : e.xattrs) {
     archive_entry_xattr_add_entry(ae.get(), name.c_str(), value.data(), value.size());
   }
+  // ARCHIVE_WARN: a name that is not UTF-8 was written as raw bytes with
+  // `hdrcharset=BINARY`, which is what we want.
   int rc = archive_write_header(m_archive, ae.get());
-  if (rc != ARCHIVE_OK) {
+  if (rc < ARCHIVE_WARN) {
     return archive_error(cat("write tar header for `", e.path, "`"));
   }
   ++m_entries;

@@ -3,11 +3,13 @@
 #include "layers/compress.h"
 #include "layers/snapshot_walk.h"
 #include "layers/tar_emitter.h"
+#include "layers/utf8_locale.h"
 #include "util/strings.h"
 
 namespace kiln::layers {
 
 Result<LayerInfo> write_layer(const SnapshotSource& source, const WriteOptions& options, int out_fd) {
+  detail::ScopedUtf8Locale locale;
   detail::BlobSink sink(out_fd);
   KILN_TRY_ASSIGN(auto compressor, detail::make_compressor(options.compression, options.level, options.threads, sink));
   detail::TarEmitter tar(options.source_date_epoch, *compressor);
