@@ -53,16 +53,20 @@ sync
 
 # measure NAME CMD...: best wall time (s) and peak RSS (MiB) over $reps runs;
 # runs PREP (a shell snippet) untimed before each.
-declare -A best rss
+# Also the least CPU time (user + sys, all processes): the machine is shared,
+# and under load the wall time mostly says how many threads a tool runs.
+declare -A best rss cpu
 measure() {
   local name=$1 prep=$2; shift 2
-  local i t m
+  local i t m u s c
   for ((i = 0; i < reps; i++)); do
     eval "$prep"
     sync
-    /usr/bin/time -f "%e %M" -o time.out "$@" >/dev/null
-    read -r t m <time.out
+    /usr/bin/time -f "%e %M %U %S" -o time.out "$@" >/dev/null
+    read -r t m u s <time.out
+    c=$(awk "BEGIN{printf \"%.2f\", $u + $s}")
     if [ -z "${best[$name]:-}" ] || awk "BEGIN{exit !($t < ${best[$name]})}"; then best[$name]=$t; fi
+    if [ -z "${cpu[$name]:-}" ] || awk "BEGIN{exit !($c < ${cpu[$name]})}"; then cpu[$name]=$c; fi
     if [ -z "${rss[$name]:-}" ] || [ "$m" -gt "${rss[$name]}" ]; then rss[$name]=$m; fi
   done
 }
@@ -103,21 +107,21 @@ for s in tree big; do
     echo
     echo "### $s ($([ $s = tree ] && echo "$files files, $(du -sb tree | cut -f1) bytes" || echo "one file of $big bytes"); tar $sz_tar bytes)"
     echo
-    echo "| write | seconds | size (bytes) | peak RSS (MiB) | speed vs peer | size vs peer |"
-    echo "|---|---|---|---|---|---|"
-    echo "| kiln gzip (libdeflate 4, 1 MiB members) | ${best[$s.kiln.gzip]} | $sz_k_gz | $(mib ${rss[$s.kiln.gzip]}) | $(r ${best[$s.pigz]} ${best[$s.kiln.gzip]})x tar\\|pigz | $(r $sz_k_gz $sz_pigz) |"
-    echo "| tar \\| pigz (-6) | ${best[$s.pigz]} | $sz_pigz | $(mib ${rss[$s.pigz]}) | | |"
-    echo "| tar \\| gzip -1 | ${best[$s.gzip1]} | $sz_g1 | $(mib ${rss[$s.gzip1]}) | | |"
-    echo "| kiln zstd -3 (zstd workers) | ${best[$s.kiln.zstd]} | $sz_k_zst | $(mib ${rss[$s.kiln.zstd]}) | $(r ${best[$s.zstd]} ${best[$s.kiln.zstd]})x tar\\|zstd | $(r $sz_k_zst $sz_zst) |"
-    echo "| tar \\| zstd -T0 -3 | ${best[$s.zstd]} | $sz_zst | $(mib ${rss[$s.zstd]}) | | |"
-    echo "| kiln none | ${best[$s.kiln.none]} | $sz_tar | $(mib ${rss[$s.kiln.none]}) | $(r ${best[$s.tar]} ${best[$s.kiln.none]})x tar -c | |"
-    echo "| tar -c | ${best[$s.tar]} | $(size $s.t.tar) | $(mib ${rss[$s.tar]}) | | |"
+    echo "| write | seconds | CPU s | size (bytes) | peak RSS (MiB) | speed vs peer | CPU vs peer | size vs peer |"
+    echo "|---|---|---|---|---|---|---|---|"
+    echo "| kiln gzip (libdeflate 4, 1 MiB members) | ${best[$s.kiln.gzip]} | ${cpu[$s.kiln.gzip]} | $sz_k_gz | $(mib ${rss[$s.kiln.gzip]}) | $(r ${best[$s.pigz]} ${best[$s.kiln.gzip]})x tar\\|pigz | $(r ${cpu[$s.kiln.gzip]} ${cpu[$s.pigz]}) | $(r $sz_k_gz $sz_pigz) |"
+    echo "| tar \\| pigz (-6) | ${best[$s.pigz]} | ${cpu[$s.pigz]} | $sz_pigz | $(mib ${rss[$s.pigz]}) | | | |"
+    echo "| tar \\| gzip -1 | ${best[$s.gzip1]} | ${cpu[$s.gzip1]} | $sz_g1 | $(mib ${rss[$s.gzip1]}) | | | |"
+    echo "| kiln zstd -3 (zstd workers) | ${best[$s.kiln.zstd]} | ${cpu[$s.kiln.zstd]} | $sz_k_zst | $(mib ${rss[$s.kiln.zstd]}) | $(r ${best[$s.zstd]} ${best[$s.kiln.zstd]})x tar\\|zstd | $(r ${cpu[$s.kiln.zstd]} ${cpu[$s.zstd]}) | $(r $sz_k_zst $sz_zst) |"
+    echo "| tar \\| zstd -T0 -3 | ${best[$s.zstd]} | ${cpu[$s.zstd]} | $sz_zst | $(mib ${rss[$s.zstd]}) | | | |"
+    echo "| kiln none | ${best[$s.kiln.none]} | ${cpu[$s.kiln.none]} | $sz_tar | $(mib ${rss[$s.kiln.none]}) | $(r ${best[$s.tar]} ${best[$s.kiln.none]})x tar -c | $(r ${cpu[$s.kiln.none]} ${cpu[$s.tar]}) | |"
+    echo "| tar -c | ${best[$s.tar]} | ${cpu[$s.tar]} | $(size $s.t.tar) | $(mib ${rss[$s.tar]}) | | | |"
     echo
-    echo "| extract | seconds | peak RSS (MiB) | time vs tar -x |"
-    echo "|---|---|---|---|"
+    echo "| extract | seconds | CPU s | peak RSS (MiB) | time vs tar -x | CPU vs tar -x |"
+    echo "|---|---|---|---|---|---|"
     for c in none gzip zstd; do
-      echo "| kiln $c | ${best[$s.x.kiln.$c]} | $(mib ${rss[$s.x.kiln.$c]}) | $(r ${best[$s.x.kiln.$c]} ${best[$s.x.tar.$c]}) |"
-      echo "| tar -x ($c) | ${best[$s.x.tar.$c]} | $(mib ${rss[$s.x.tar.$c]}) | |"
+      echo "| kiln $c | ${best[$s.x.kiln.$c]} | ${cpu[$s.x.kiln.$c]} | $(mib ${rss[$s.x.kiln.$c]}) | $(r ${best[$s.x.kiln.$c]} ${best[$s.x.tar.$c]}) | $(r ${cpu[$s.x.kiln.$c]} ${cpu[$s.x.tar.$c]}) |"
+      echo "| tar -x ($c) | ${best[$s.x.tar.$c]} | ${cpu[$s.x.tar.$c]} | $(mib ${rss[$s.x.tar.$c]}) | | |"
     done
   } >>"$results"
   rm -f $s.*.gz $s.*.zst $s.*.tar
