@@ -49,6 +49,20 @@ class RawInput {
       return n > 0;
     }
   }
+  // Reads straight into buf (no buffering): for uncompressed blobs.
+  Result<size_t> read_into(uint8_t* buf, size_t cap) {
+    for (;;) {
+      ssize_t n = ::read(m_fd, buf, cap);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        return Error::from_errno("read layer blob");
+      }
+      m_size += n;
+      return static_cast<size_t>(n);
+    }
+  }
   uint8_t* data() { return m_buf.data() + m_pos; }
   size_t avail() const { return m_len - m_pos; }
   void consume(size_t n) { m_pos += n; }
@@ -79,16 +93,7 @@ class Reader : public BlobReader {
 class PlainReader final : public Reader {
  public:
   explicit PlainReader(int fd) : Reader(fd, false) {}
-  Result<size_t> read(uint8_t* buf, size_t cap) override {
-    KILN_TRY_ASSIGN(bool more, m_in.fill());
-    if (!more) {
-      return size_t{0};
-    }
-    size_t n = std::min(cap, m_in.avail());
-    std::memcpy(buf, m_in.data(), n);
-    m_in.consume(n);
-    return n;
-  }
+  Result<size_t> read(uint8_t* buf, size_t cap) override { return m_in.read_into(buf, cap); }
   Compression compression() const override { return Compression::none; }
 };
 
@@ -233,7 +238,6 @@ void LayerStream::stop() {
 }
 
 void LayerStream::run() {
-  Sha256 diff_id;
   int64_t total = 0;
   for (;;) {
     Buffer* b = nullptr;
@@ -259,7 +263,6 @@ void LayerStream::run() {
       }
       filled += *r;
     }
-    diff_id.update(b->data.data(), filled);
     total += static_cast<int64_t>(filled);
     std::lock_guard<std::mutex> lock(m_mutex);
     b->size = error ? 0 : filled;  // a failed stream ends with an empty buffer carrying the error
@@ -268,10 +271,8 @@ void LayerStream::run() {
     if (error || filled == 0) {
       m_error = std::move(error);
       m_done = true;
-      m_totals.diff_id_hex = diff_id.finish_hex();
       m_totals.compression = m_reader->compression();
-      m_totals.digest_hex = m_totals.compression == Compression::none ? m_totals.diff_id_hex
-                                                                      : m_reader->compressed_hex();
+      m_totals.digest_hex = m_totals.compression == Compression::none ? std::string() : m_reader->compressed_hex();
       m_totals.compressed_size = m_reader->compressed_size();
       m_totals.uncompressed_size = total;
       m_totals.compression = m_reader->compression();
@@ -299,6 +300,10 @@ Result<std::pair<const uint8_t*, size_t>> LayerStream::next() {
     return std::pair<const uint8_t*, size_t>(nullptr, 0);
   }
   m_holding = true;
+  lock.unlock();
+  // The diffID is hashed here, on the consuming thread, so the reading
+  // thread only reads and decompresses: the two halves stay balanced.
+  m_diff_id.update(b.data.data(), b.size);
   return std::pair<const uint8_t*, size_t>(b.data.data(), b.size);
 }
 
@@ -310,6 +315,10 @@ Result<LayerStream::Totals> LayerStream::finish() {
     }
   }
   stop();
+  m_totals.diff_id_hex = m_diff_id.finish_hex();
+  if (m_totals.compression == Compression::none) {
+    m_totals.digest_hex = m_totals.diff_id_hex;
+  }
   return m_totals;
 }
 

@@ -38,7 +38,9 @@ std::string base_of(const std::string& path) {
 
 TarEmitter::TarEmitter(std::optional<int64_t> source_date_epoch, Compressor& compressor)
     : m_epoch(source_date_epoch), m_compressor(compressor) {
-  m_staging.reserve(k_staging);
+  for (auto& b : m_staging_bufs) {
+    b.reserve(k_staging);
+  }
 }
 
 TarEmitter::~TarEmitter() {
@@ -80,11 +82,12 @@ ssize_t TarEmitter::on_write(struct archive* /*a*/, void* self, const void* buf,
   const auto* p = static_cast<const uint8_t*>(buf);
   size_t left = size;
   while (left > 0) {
-    size_t n = std::min(left, k_staging - t->m_staging.size());
-    t->m_staging.insert(t->m_staging.end(), p, p + n);
+    auto& staging = t->m_staging_bufs[t->m_current];
+    size_t n = std::min(left, k_staging - staging.size());
+    staging.insert(staging.end(), p, p + n);
     p += n;
     left -= n;
-    if (t->m_staging.size() == k_staging) {
+    if (staging.size() == k_staging) {
       auto r = t->flush_staging();
       if (!r) {
         t->m_write_error = std::move(r).error();
@@ -97,12 +100,15 @@ ssize_t TarEmitter::on_write(struct archive* /*a*/, void* self, const void* buf,
 }
 
 Result<void> TarEmitter::flush_staging() {
-  if (m_staging.empty()) {
+  auto& staging = m_staging_bufs[m_current];
+  if (staging.empty()) {
     return {};
   }
-  m_sha.update(m_staging.data(), m_staging.size());
-  KILN_TRY(m_compressor.write(m_staging.data(), m_staging.size()));
-  m_staging.clear();
+  // submit() waits until the other buffer is hashed, so it can be refilled.
+  m_sha.submit(staging.data(), staging.size());
+  KILN_TRY(m_compressor.write(staging.data(), staging.size()));
+  m_current ^= 1;
+  m_staging_bufs[m_current].clear();
   return {};
 }
 

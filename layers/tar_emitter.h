@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "layers/async_hash.h"
 #include "layers/compress.h"
 #include "layers/xattrs.h"
 #include "util/hasher.h"
@@ -74,8 +75,9 @@ class TarEmitter final : public EntrySink {
   std::optional<int64_t> m_epoch;
   Compressor& m_compressor;
   struct archive* m_archive = nullptr;
-  Sha256 m_sha;
-  std::vector<uint8_t> m_staging;
+  AsyncSha256 m_sha;
+  std::vector<uint8_t> m_staging_bufs[2];  // one is filled while the other is hashed
+  size_t m_current = 0;
   std::vector<char> m_read_buf;
   std::optional<Error> m_write_error;  // from the libarchive callback
   std::map<std::pair<dev_t, ino_t>, std::string> m_links;  // first path of each multiply-linked inode
