@@ -2,9 +2,18 @@
 
 namespace kiln::layers::detail {
 
-AsyncSha256::AsyncSha256() : m_thread([this] { run(); }) {}
+namespace {
+constexpr size_t k_ring = 4;
+}  // namespace
 
-AsyncSha256::~AsyncSha256() {
+HashAndCompress::HashAndCompress(Compressor& compressor) : m_compressor(compressor), m_buffers(k_ring) {
+  for (auto& b : m_buffers) {
+    b.reserve(k_buffer_size);
+  }
+  m_thread = std::thread([this] { run(); });
+}
+
+HashAndCompress::~HashAndCompress() {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_stop = true;
@@ -13,39 +22,59 @@ AsyncSha256::~AsyncSha256() {
   m_thread.join();
 }
 
-void AsyncSha256::run() {
+void HashAndCompress::run() {
   std::unique_lock<std::mutex> lock(m_mutex);
   for (;;) {
-    m_cv.wait(lock, [&] { return m_stop || m_busy; });
-    if (!m_busy) {
-      return;
+    m_cv.wait(lock, [&] { return m_stop || m_queued > 0; });
+    if (m_queued == 0) {
+      return;  // stopping, and everything queued was processed
     }
-    const void* data = m_data;
-    size_t size = m_size;
+    std::vector<uint8_t>& b = m_buffers[m_next];
+    bool failed = m_error.has_value() || m_stop;  // stopping early: only release
     lock.unlock();
-    m_sha.update(data, size);
+    std::optional<Error> error;
+    if (!failed) {  // after an error, buffers are only released
+      m_sha.update(b.data(), b.size());
+      auto r = m_compressor.write(b.data(), b.size());
+      if (!r) {
+        error = std::move(r).error();
+      }
+    }
     lock.lock();
-    m_busy = false;
+    if (error && !m_error) {
+      m_error = std::move(error);
+    }
+    b.clear();
+    m_next = (m_next + 1) % m_buffers.size();
+    --m_queued;
     m_cv.notify_all();
   }
 }
 
-void AsyncSha256::wait_idle(std::unique_lock<std::mutex>& lock) {
-  m_cv.wait(lock, [&] { return !m_busy; });
+Result<std::vector<uint8_t>*> HashAndCompress::acquire() {
+  std::unique_lock<std::mutex> lock(m_mutex);
+  m_cv.wait(lock, [&] { return m_queued < m_buffers.size() || m_error.has_value(); });
+  if (m_error) {
+    return *m_error;
+  }
+  return &m_buffers[m_fill];
 }
 
-void AsyncSha256::submit(const void* data, size_t size) {
-  std::unique_lock<std::mutex> lock(m_mutex);
-  wait_idle(lock);
-  m_data = data;
-  m_size = size;
-  m_busy = true;
+void HashAndCompress::submit() {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_fill = (m_fill + 1) % m_buffers.size();
+    ++m_queued;
+  }
   m_cv.notify_all();
 }
 
-std::string AsyncSha256::finish_hex() {
+Result<std::string> HashAndCompress::finish() {
   std::unique_lock<std::mutex> lock(m_mutex);
-  wait_idle(lock);
+  m_cv.wait(lock, [&] { return m_queued == 0; });
+  if (m_error) {
+    return *m_error;
+  }
   return m_sha.finish_hex();
 }
 

@@ -1,40 +1,53 @@
-// Internal: SHA-256 on a thread of its own, so hashing the tar stream (the
-// diffID) overlaps with producing and compressing it instead of adding to the
-// serial work of the thread that walks the snapshot.
+// Internal: the second stage of layer writing, on a thread of its own.
+//
+// The walking thread fills 1 MiB buffers of tar; this stage hashes each one
+// (the diffID) and hands it to the compressor. Decoupled by a ring of
+// buffers, the walk keeps producing while a compressor blocks waiting for its
+// workers (zstd's flush, the oldest gzip member), so the workers never starve.
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "layers/compress.h"
 #include "util/hasher.h"
+#include "util/result.h"
 
 namespace kiln::layers::detail {
 
-class AsyncSha256 {
+class HashAndCompress {
  public:
-  AsyncSha256();
-  ~AsyncSha256();
-  AsyncSha256(const AsyncSha256&) = delete;
-  AsyncSha256& operator=(const AsyncSha256&) = delete;
+  static constexpr size_t k_buffer_size = 1 << 20;
 
-  /// Hashes [data, data+size) next. Waits until the previously submitted
-  /// buffer is hashed, so the caller may reuse that one afterwards; `data`
-  /// must stay unchanged until the next submit() or finish_hex().
-  void submit(const void* data, size_t size);
-  /// Waits for the last buffer and returns the hex digest of everything.
-  std::string finish_hex();
+  explicit HashAndCompress(Compressor& compressor);
+  ~HashAndCompress();
+  HashAndCompress(const HashAndCompress&) = delete;
+  HashAndCompress& operator=(const HashAndCompress&) = delete;
+
+  /// The buffer to fill next (empty, capacity k_buffer_size). Waits for one
+  /// to be free; returns the stage's error if it failed.
+  Result<std::vector<uint8_t>*> acquire();
+  /// Queues the buffer returned by acquire() (possibly partly filled).
+  void submit();
+  /// Processes everything queued; returns the diffID (hex) or the first error.
+  Result<std::string> finish();
 
  private:
   void run();
-  void wait_idle(std::unique_lock<std::mutex>& lock);
 
-  Sha256 m_sha;
-  const void* m_data = nullptr;
-  size_t m_size = 0;
-  bool m_busy = false;
+  Compressor& m_compressor;
+  std::vector<std::vector<uint8_t>> m_buffers;  // a ring
+  size_t m_fill = 0;     // the buffer the producer fills
+  size_t m_queued = 0;   // buffers submitted and not yet processed
+  size_t m_next = 0;     // the next buffer the stage processes
   bool m_stop = false;
+  std::optional<Error> m_error;
+  Sha256 m_sha;
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::thread m_thread;

@@ -16,7 +16,6 @@ namespace kiln::layers::detail {
 
 namespace {
 
-constexpr size_t k_staging = 1 << 20;  // tar bytes hashed and compressed per batch
 constexpr size_t k_read_chunk = 1 << 20;
 
 struct EntryDeleter {
@@ -37,11 +36,7 @@ std::string base_of(const std::string& path) {
 }  // namespace
 
 TarEmitter::TarEmitter(std::optional<int64_t> source_date_epoch, Compressor& compressor)
-    : m_epoch(source_date_epoch), m_compressor(compressor) {
-  for (auto& b : m_staging_bufs) {
-    b.reserve(k_staging);
-  }
-}
+    : m_epoch(source_date_epoch), m_compressor(compressor), m_stage(compressor) {}
 
 TarEmitter::~TarEmitter() {
   if (m_archive != nullptr) {
@@ -82,34 +77,26 @@ ssize_t TarEmitter::on_write(struct archive* /*a*/, void* self, const void* buf,
   const auto* p = static_cast<const uint8_t*>(buf);
   size_t left = size;
   while (left > 0) {
-    auto& staging = t->m_staging_bufs[t->m_current];
-    size_t n = std::min(left, k_staging - staging.size());
-    staging.insert(staging.end(), p, p + n);
-    p += n;
-    left -= n;
-    if (staging.size() == k_staging) {
-      auto r = t->flush_staging();
-      if (!r) {
-        t->m_write_error = std::move(r).error();
+    if (t->m_filling == nullptr) {
+      auto next = t->m_stage.acquire();
+      if (!next) {
+        t->m_write_error = std::move(next).error();
         return -1;
       }
+      t->m_filling = *next;
+    }
+    std::vector<uint8_t>& b = *t->m_filling;
+    size_t n = std::min(left, HashAndCompress::k_buffer_size - b.size());
+    b.insert(b.end(), p, p + n);
+    p += n;
+    left -= n;
+    if (b.size() == HashAndCompress::k_buffer_size) {
+      t->m_stage.submit();
+      t->m_filling = nullptr;
     }
   }
   t->m_tar_size += static_cast<int64_t>(size);
   return static_cast<ssize_t>(size);
-}
-
-Result<void> TarEmitter::flush_staging() {
-  auto& staging = m_staging_bufs[m_current];
-  if (staging.empty()) {
-    return {};
-  }
-  // submit() waits until the other buffer is hashed, so it can be refilled.
-  m_sha.submit(staging.data(), staging.size());
-  KILN_TRY(m_compressor.write(staging.data(), staging.size()));
-  m_current ^= 1;
-  m_staging_bufs[m_current].clear();
-  return {};
 }
 
 Result<void> TarEmitter::write_header(const Entry& e, const std::string& link_target, const std::string& hardlink) {
@@ -222,7 +209,11 @@ Result<void> TarEmitter::finish() {
   if (archive_write_close(m_archive) != ARCHIVE_OK) {
     return archive_error("finish the tar stream");
   }
-  KILN_TRY(flush_staging());
+  if (m_filling != nullptr) {
+    m_stage.submit();
+    m_filling = nullptr;
+  }
+  KILN_TRY_ASSIGN(m_diff_id, m_stage.finish());
   return m_compressor.finish();
 }
 
