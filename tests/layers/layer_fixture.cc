@@ -18,6 +18,14 @@
 
 namespace kiln::layers::test {
 
+void TempDirTest::SetUp() {
+  auto t = TempDir::create("", "kiln-layers-");
+  ASSERT_TRUE(t.has_value());
+  m_tmp.emplace(std::move(*t));
+}
+
+std::string TempDirTest::path(const std::string& name) const { return path_join(m_tmp->path(), name); }
+
 bool is_root() { return ::geteuid() == 0; }
 
 void put_file(const std::string& root, const std::string& rel, const std::string& content, mode_t mode) {
