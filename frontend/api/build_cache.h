@@ -35,7 +35,9 @@ struct CacheSpec {
   oci::media::Compression mount_compression = oci::media::Compression::zstd;
   /// cache-mounts=: on export, also export RUN --mount=type=cache
   /// directories (default false); on import, restore those the cache
-  /// carries (default true).
+  /// carries (default true). Not supported yet: kiln has no
+  /// RUN --mount=type=cache, so cache-mounts=true on export is refused and
+  /// an imported cache's mounts are left alone (with a message).
   bool cache_mounts = false;
   std::string text;  ///< as given, for messages
 };
@@ -48,7 +50,7 @@ enum class CacheDirection { import, export_ };
 ///   REF   (a bare reference: type=registry)
 /// Errors: usage naming the text and the offending key or value (mode and
 /// compression only on export; a registry cache needs ref=, a local one
-/// dest= or src=).
+/// dest= or src=); unsupported for cache-mounts=true on export.
 Result<CacheSpec> parse_cache_spec(const std::string& text, CacheDirection direction);
 
 /// Takes what --cache-from/--cache-to need from the host with the invoking

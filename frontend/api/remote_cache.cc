@@ -155,11 +155,10 @@ void BuildCache::import_one(const CacheSpec& spec) {
     for (const auto& [digest, desc] : listed) {
       m_offers[digest].push_back(Offer{source, *desc});
     }
-    for (auto& m : mapping->mounts) {
-      if (listed.count(m.digest) != 0) {
-        m_mounts.push_back(std::move(m));
-      }
-    }
+  }
+  if (!mapping->mounts.empty()) {
+    log::info(what, " carries ", mapping->mounts.size(),
+              " RUN --mount=type=cache director(ies); restoring them is not supported yet");
   }
   log::info("using ", what, ": ", usable.size(), " cached step(s)");
   m_keys.add_source(source->name(), std::move(usable));

@@ -103,7 +103,6 @@ class BuildCache final : public solver::ops::BlobFetcher {
   cache::LayeredKeyIndex m_keys;
   std::vector<std::unique_ptr<CacheSource>> m_sources;
   std::map<oci::Digest, std::vector<Offer>> m_offers;  // blob -> who has it, in --cache-from order
-  std::vector<cache::CacheMountEntry> m_mounts;
   mutable std::mutex m_mutex;
   std::set<oci::Digest> m_rejected;
   bool m_new_rejections = false;

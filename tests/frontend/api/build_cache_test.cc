@@ -10,14 +10,21 @@ namespace kiln {
 namespace {
 
 TEST(BuildCacheTest, ParsesRegistryExportWithEveryKey) {
-  auto s = parse_cache_spec("type=registry,ref=127.0.0.1:5000/team/cache:main,mode=max,compression=gzip,cache-mounts=true",
+  auto s = parse_cache_spec("type=registry,ref=127.0.0.1:5000/team/cache:main,mode=max,compression=gzip,cache-mounts=false",
                             CacheDirection::export_);
   ASSERT_TRUE(s) << s.error().render();
   EXPECT_EQ(s->type, CacheSpec::Type::registry);
   EXPECT_EQ(s->ref, "127.0.0.1:5000/team/cache:main");
   EXPECT_TRUE(s->mode_max);
   EXPECT_EQ(s->mount_compression, oci::media::Compression::gzip);
-  EXPECT_TRUE(s->cache_mounts);
+  EXPECT_FALSE(s->cache_mounts);
+}
+
+TEST(BuildCacheTest, ExportingCacheMountsIsNotSupportedYet) {
+  auto s = parse_cache_spec("type=registry,ref=reg.example/c:1,cache-mounts=true", CacheDirection::export_);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::unsupported);
+  EXPECT_NE(s.error().render().find("cache-mounts=true is not supported yet"), std::string::npos) << s.error().render();
 }
 
 TEST(BuildCacheTest, ExportDefaultsAreMinZstdWithoutMounts) {
