@@ -396,7 +396,7 @@ Handler setup_bud(CLI::App& sub) {
                  "Import a build cache: type=registry,ref=REF | type=local,src=DIR[,tag=T] (repeatable)");
   sub.add_option("--cache-to", o->cache_to,
                  "Export the build cache: type=registry,ref=REF | type=local,dest=DIR "
-                 "[,mode=min|max][,cache-mounts=true][,compression=zstd|gzip]");
+                 "[,mode=min|max][,tag=T]");
   sub.add_flag("--push", o->push, "Push the image to the registries its -t names give, after the build");
   add_registry_flags(sub, o->registry, false);
   return [o](const Globals& g) { return run_bud(*o, g); };

@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include "cache/key_index.h"
-#include "util/hasher.h"
-
 #include <map>
+
+#include "cache/key_index.h"
 #include "oci/media_types.h"
 #include "util/file.h"
+#include "util/hasher.h"
 #include "util/temp_dir.h"
 
 namespace kiln::cache {

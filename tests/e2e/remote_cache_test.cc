@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <regex>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "cache/cache_artifact.h"
@@ -50,11 +51,26 @@ class RemoteCacheTest : public PlainRegistryTest {
 
   std::string cache_ref(const std::string& tag = "main") const { return proxy->host() + "/team/cache:" + tag; }
 
-  ProgramResult bud(const std::string& store, const std::vector<std::string>& extra) {
+  ProgramResult bud(const std::string& store, const std::vector<std::string>& extra, const std::string& context = "") {
     std::vector<std::string> args{"--root", store, "bud", "--tls-verify=false", "--retry-delay", "10ms", "-t", "app:1"};
     args.insert(args.end(), extra.begin(), extra.end());
-    args.push_back(ctx);
+    args.push_back(context.empty() ? ctx : context);
     return kiln(args);
+  }
+
+  /// The same context written again elsewhere (another path, other mtimes),
+  /// as a second runner's checkout would be.
+  std::string copy_of_context(const std::string& name) {
+    std::string dir = path_join(tmp(), name);
+    EXPECT_TRUE(make_dirs(dir));
+    for (const char* f : {"Dockerfile", "a.txt", "b.txt"}) {
+      auto text = read_file(path_join(ctx, f));
+      EXPECT_TRUE(text);
+      EXPECT_TRUE(write_file(path_join(dir, f), text ? *text : ""));
+      struct timespec times[2] = {{1000000000, 0}, {1000000000, 0}};
+      EXPECT_EQ(::utimensat(AT_FDCWD, path_join(dir, f).c_str(), times, 0), 0);
+    }
+    return dir;
   }
 
   /// Blob GETs the proxy saw since `from` (an index into requests()).
@@ -113,8 +129,9 @@ TEST_F(RemoteCacheTest, FreshStoreHitsEveryStepAndDownloadsOnlyTheFinalImagesLay
   std::string id_a = build_and_export_on_a();
   ASSERT_FALSE(id_a.empty());
   std::string b = store_with_busybox("b");
+  std::string ctx_b = copy_of_context("ctx-b");  // keys hold no context paths or mtimes
   size_t mark = proxy->requests().size();
-  auto r = bud(b, {"--cache-from", "type=registry,ref=" + cache_ref(), "--log-level", "info"});
+  auto r = bud(b, {"--cache-from", "type=registry,ref=" + cache_ref(), "--log-level", "info"}, ctx_b);
   ASSERT_EQ(r.exit_status, 0) << r.stderr_data;
   EXPECT_EQ(out_of(r), id_a) << r.stderr_data;
   EXPECT_EQ(steps(r), std::make_pair(0, 6)) << r.stderr_data;
@@ -133,7 +150,7 @@ TEST_F(RemoteCacheTest, FreshStoreHitsEveryStepAndDownloadsOnlyTheFinalImagesLay
   EXPECT_EQ(kiln({"--root", b, "fsck"}).exit_status, 0);
 
   // The hits are now B's own: a rebuild without --cache-from is fully cached.
-  auto again = bud(b, {});
+  auto again = bud(b, {}, ctx_b);
   ASSERT_EQ(again.exit_status, 0) << again.stderr_data;
   EXPECT_EQ(out_of(again), id_a);
   EXPECT_EQ(steps(again), std::make_pair(0, 6)) << again.stderr_data;
@@ -273,6 +290,22 @@ TEST_F(RemoteCacheTest, WrongBlobIsRejectedAndItsStepRuns) {
   EXPECT_EQ(steps(r), std::make_pair(1, 5)) << r.stderr_data;  // only the RUN whose layer was bad
   EXPECT_EQ(layers_b[1], layers_a[1]);  // COPY a.txt still came from the cache
   EXPECT_EQ(layers_b[5], layers_a[5]);
+}
+
+TEST_F(RemoteCacheTest, StoreCacheLimitEvictsAfterTheBuild) {
+  if (stopped()) {
+    return;
+  }
+  std::string a = store_with_busybox("a");
+  ASSERT_TRUE(write_file(path_join(a, "kiln/config.json"), R"({"max_cache_bytes": 1})"));
+  auto r = bud(a, {"--log-level", "info"});
+  ASSERT_EQ(r.exit_status, 0) << r.stderr_data;
+  EXPECT_NE(r.stderr_data.find("build-cache limit"), std::string::npos) << r.stderr_data;
+  EXPECT_EQ(kiln({"--root", a, "fsck"}).exit_status, 0);
+  // Every record went (LRU until 1 byte): the rebuild runs every step.
+  auto again = bud(a, {});
+  ASSERT_EQ(again.exit_status, 0) << again.stderr_data;
+  EXPECT_EQ(steps(again), std::make_pair(6, 0)) << again.stderr_data;
 }
 
 }  // namespace

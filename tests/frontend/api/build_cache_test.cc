@@ -72,7 +72,7 @@ TEST(BuildCacheTest, RejectsBadSpecsNamingTheProblem) {
                         Case{"type=registry,ref=r.example/c,mode=max", CacheDirection::import, "unknown key `mode`"},
                         Case{"type=registry,ref=r.example/c,compression=lz4", CacheDirection::export_, "zstd or gzip"},
                         Case{"type=registry,ref=r.example/c,cache-mounts=maybe", CacheDirection::export_, "true or false"},
-                        Case{"type=registry,ref=UPPER/case", CacheDirection::import, "invalid --cache-from"},
+                        Case{"type=registry,ref=reg.example/a//b", CacheDirection::import, "invalid --cache-from"},
                         Case{"type=registry,,ref=x", CacheDirection::import, "KEY=VALUE"},
                         Case{"", CacheDirection::export_, "--cache-to"}}) {
     auto r = parse_cache_spec(c.text, c.dir);
