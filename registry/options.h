@@ -39,9 +39,6 @@ struct RegistryOptions {
   std::string cert_dir;   ///< --cert-dir: CA *.crt, client *.cert/*.key ("" = /etc/containers/certs.d/HOST)
   std::string auth_file;  ///< --authfile ("" = the standard files, registry/credentials.h)
   std::optional<Credentials> credentials;  ///< --creds: used instead of the auth files
-  /// false: never read the auth files; use `credentials` or go anonymous
-  /// (for a caller that looked them up already, outside kiln's namespace).
-  bool read_auth_files = true;
   int retries = 3;                          ///< --retry: retries after connection errors, 429 and 5xx
   std::chrono::milliseconds retry_delay{1000};  ///< --retry-delay: first backoff, doubled each retry
   std::string registries_conf;              ///< a registries.conf to use instead of the standard main file

@@ -128,7 +128,7 @@ Result<std::unique_ptr<Session>> Session::open(HttpClient& http, const std::stri
   if (!repository.empty()) {
     s->m_scopes.push_back(cat("repository:", repository, ":", actions));
   }
-  if (options.credentials || !options.read_auth_files) {
+  if (options.credentials) {
     s->m_creds = options.credentials;
   } else {
     KILN_TRY_ASSIGN(s->m_creds, lookup_credentials(registry, repository, options.auth_file));

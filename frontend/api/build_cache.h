@@ -53,18 +53,15 @@ enum class CacheDirection { import, export_ };
 /// dest= or src=); unsupported for cache-mounts=true on export.
 Result<CacheSpec> parse_cache_spec(const std::string& text, CacheDirection direction);
 
-/// Takes what --cache-from/--cache-to need from the host with the invoking
-/// user's rights, before kiln enters its user namespace (where, invoked as
-/// root, container root is an unprivileged id that cannot read /root's auth
-/// files or write into root-owned directories): the credentials of each
-/// registry cache (looked up as the registry flags say, handed to the
-/// re-executed process in a sealed memfd named by KILN_CACHE_CREDENTIALS_FD:
-/// never on disk, never in the environment's text), and each type=local
-/// dest directory, created and given to the id container root maps to.
-/// Call before open_store_in_namespace; inside the namespace it does
-/// nothing. Errors: parse/auth from the auth files, io.
-Result<void> prepare_cache_access(const std::vector<CacheSpec>& from, const std::vector<CacheSpec>& to,
-                                  const RegistryOptions& options);
+/// Prepares, with the invoking user's rights and before kiln enters its
+/// user namespace, each type=local --cache-to directory: invoked as root,
+/// container root is an unprivileged id that cannot write into root-owned
+/// directories, so a missing dest directory is created and given to the id
+/// container root maps to. (Registry credentials reach the namespace with
+/// the build's others: hand_over_credentials, registry_api.h.) Call before
+/// open_store_in_namespace; inside the namespace it does nothing.
+/// Errors: io.
+Result<void> prepare_cache_access(const std::vector<CacheSpec>& to);
 
 /// The store-wide build-cache limit: ROOT/kiln/config.json
 /// {"max_cache_bytes": N} (bytes, or a size string such as "10GB"). nullopt

@@ -33,7 +33,7 @@ Result<std::string> write_artifact(const cache::Store& store, const CacheSpec& s
     return std::string();
   }
   KILN_TRY_ASSIGN(oci::Reference ref, oci::parse_reference(registry::strip_transport(spec.ref)));
-  KILN_TRY_ASSIGN(registry::RegistryOptions ro, cache_registry_options(options, spec.ref));
+  KILN_TRY_ASSIGN(registry::RegistryOptions ro, cache_registry_options(options));
   KILN_TRY_ASSIGN(registry::PushedImage p, registry::push_image(store, a.image, ref, ro));
   return cat(", ", p.blobs_uploaded, " blob(s) uploaded (", human_size(static_cast<uint64_t>(p.bytes_uploaded)), "), ",
              p.blobs_skipped, " already there, ", p.blobs_mounted, " mounted");

@@ -14,11 +14,9 @@ namespace kiln::detail {
 /// The registry/ options for the API's flags. Errors: usage for a malformed --creds.
 Result<registry::RegistryOptions> to_registry_options(const RegistryOptions& options);
 
-/// The registry/ options for the registry cache `ref` (a CacheSpec's ref):
-/// the build's flags without per-blob progress, plus the credentials
-/// prepare_cache_access() found for it outside kiln's namespace (the auth
-/// files are then not read again). cache_access.cc.
-Result<registry::RegistryOptions> cache_registry_options(const RegistryOptions& options, const std::string& ref);
+/// The registry/ options for a registry build cache (a CacheSpec's ref):
+/// the build's flags without per-blob progress. cache_access.cc.
+Result<registry::RegistryOptions> cache_registry_options(const RegistryOptions& options);
 
 Result<PullSummary> pull_from_registry(const ImageStore& store, const std::string& source,
                                        const oci::Platform& platform, const RegistryOptions& options);

@@ -65,7 +65,7 @@ struct LoadedCache {
 Result<std::optional<LoadedCache>> load_registry_cache(const cache::Store& store, const CacheSpec& spec,
                                                        const RegistryOptions& options) {
   KILN_TRY_ASSIGN(oci::Reference ref, oci::parse_reference(registry::strip_transport(spec.ref)));
-  KILN_TRY_ASSIGN(registry::RegistryOptions ro, cache_registry_options(options, spec.ref));
+  KILN_TRY_ASSIGN(registry::RegistryOptions ro, cache_registry_options(options));
   KILN_TRY_ASSIGN(auto reader, registry::ArtifactReader::open(ref, ro));
   KILN_TRY_ASSIGN(auto m, reader->manifest());
   if (!m) {

@@ -80,7 +80,7 @@ Result<void> cache_config(const BudOptions& o, BuildConfig& c) {
 Result<void> prepare_caches(const BudOptions& o) {
   BuildConfig c;
   KILN_TRY(cache_config(o, c));
-  return prepare_cache_access(c.cache_from, c.cache_to, c.registry);
+  return prepare_cache_access(c.cache_to);
 }
 
 Result<std::map<std::string, std::string>> parse_build_args(const std::vector<std::string>& raw) {
