@@ -206,9 +206,13 @@ Result<void> hand_over_auth_files(const std::string& auth_file) {
     KILN_TRY_ASSIGN(int fd, copy_to_inherited_memfd(*text, cat("auth file `", path, "`")));
     fds.push_back(std::to_string(fd));
   }
-  if (!fds.empty()) {
-    ::setenv(k_auth_fds_env, join(fds, ",").c_str(), 1);
+  if (fds.empty()) {
+    // None exists: say so with an empty one, or the re-executed process
+    // would look again and fail where it cannot search (host root's /root).
+    KILN_TRY_ASSIGN(int fd, copy_to_inherited_memfd("{}", "an empty auth file"));
+    fds.push_back(std::to_string(fd));
   }
+  ::setenv(k_auth_fds_env, join(fds, ",").c_str(), 1);
   return {};
 }
 

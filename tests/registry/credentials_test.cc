@@ -78,6 +78,19 @@ TEST_F(CredentialsTest, HandedOverAuthFilesAreReadFromTheirCopies) {
   EXPECT_EQ(std::string(std::getenv("KILN_AUTH_FDS")), fds);
 }
 
+// No auth file at all: the re-executed process must not look for them again
+// (inside kiln's namespace host root's /root cannot be searched).
+TEST_F(CredentialsTest, NoAuthFileHandsOverAnEmptyOne) {
+  ASSERT_TRUE(hand_over_auth_files(auth));
+  ASSERT_NE(std::getenv("KILN_AUTH_FDS"), nullptr);
+  auto candidates = auth_file_candidates("");
+  ASSERT_EQ(candidates.size(), 1u);
+  EXPECT_TRUE(candidates[0].starts_with("/proc/self/fd/")) << candidates[0];
+  auto c = lookup_credentials("reg:5000", "team/app", "");
+  ASSERT_TRUE(c) << c.error().render();
+  EXPECT_FALSE(*c);
+}
+
 TEST_F(CredentialsTest, HandedOverCertDirIsReadFromItsCopies) {
   std::string certs = path_join(dir->path(), "certs");
   ASSERT_TRUE(make_dirs(certs));
