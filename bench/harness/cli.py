@@ -4,7 +4,6 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -32,7 +31,8 @@ def parse_args(argv, repo):
     p.add_argument("--micro", action="store_true", help="run the micro-benchmarks also with --smoke")
     p.add_argument("--readme", help="write the results into this README (default bench/README.md; none with --smoke)")
     p.add_argument("--workdir", default="/var/tmp", help="where the loop image and work files go (default /var/tmp)")
-    p.add_argument("--cache-dir", default="/var/tmp/kiln-bench-cache", help="the cached Debian base (default %(default)s)")
+    p.add_argument("--cache-dir", default="/var/tmp/kiln-test-cache",
+                   help="the cached debootstrap tarball of the Debian base (default %(default)s, shared with the tests)")
     p.add_argument("--fs-size", type=int, help="size of the loop-mounted ext4 in GiB (default 24; 2 with --smoke)")
     p.add_argument("--buildah-jobs", type=int, help="buildah bud --jobs (default: buildah's own, 1)")
     p.add_argument("--no-install", action="store_true", help="do not apt-get install missing peers")
@@ -63,7 +63,7 @@ def preflight(a):
     return None
 
 
-def make_inputs(a, root, debian_meta):
+def make_inputs(a, root, usr_bytes):
     only = set(filter(None, a.only.split(",")))
     want = lambda n: not only or n in only
     out = []
@@ -72,13 +72,13 @@ def make_inputs(a, root, debian_meta):
     if want("b2"):
         out.append(gen.make_b2(root, 200, 2 * 10**6) if a.smoke else gen.make_b2(root, 20000, 200 * 10**6))
     if want("b3"):
-        out.append(gen.make_b3(root, 2000 if a.smoke else gen.calibrate_loop(1.0)))
+        out.append(gen.make_b3(root, 2000 if a.smoke else gen.B3_TURNS))
     if want("b4"):
         if a.smoke:
             out.append(gen.make_b4(root, gen.BUSYBOX, 0, "4 MB", smoke_bytes=4 << 20))
         else:
-            copies = max(1, round(300e6 / debian_meta["usr_bytes"]))
-            size = f"~{copies * debian_meta['usr_bytes'] // 10**6} MB ({copies} copies of /usr)"
+            copies = max(1, round(300e6 / usr_bytes))
+            size = f"~{copies * usr_bytes // 10**6} MB ({copies} copies of /usr)"
             out.append(gen.make_b4(root, gen.DEBIAN, copies, size))
     return out
 
@@ -179,13 +179,13 @@ insecure = true
 """
     sysenv.add_registries_conf(undo, base, "zz-kiln-bench.conf", conf)
     base_reg.push_layout(gen.busybox_base(repo, base), gen.BUSYBOX, "library/busybox:latest")
-    debian_meta = None
+    usr_bytes = 0
     only = set(filter(None, a.only.split(",")))
     if not a.smoke and (not only or "b4" in only):
-        layout, debian_meta = gen.debian_base(a.cache_dir, sysenv.apt_mirror())
+        layout, usr_bytes = gen.debian_base(repo, base, a.cache_dir)
         base_reg.push_layout(layout, gen.DEBIAN, "library/debian:bookworm")
     env = dict(os.environ, TMPDIR=os.path.join(work, "tmp"))
-    inps = make_inputs(a, os.path.join(work, "inputs"), debian_meta)
+    inps = make_inputs(a, os.path.join(work, "inputs"), usr_bytes)
     bud_pulls = kiln_bud_pulls(a.kiln, work, env)
     kiln = Kiln(a.kiln, os.path.join(work, "kiln-store"), bud_pulls)
     buildah = Buildah(os.path.join(work, "buildah-store"), runtime, a.buildah_jobs)

@@ -1,16 +1,14 @@
 """The benchmark inputs b1-b4 (issue 9), generated deterministically: the same
 seed and sizes give the same bytes, names and modes on every run. Nothing
-large is committed; the Debian base is built once with debootstrap and cached.
+large is committed; the Debian base comes from testdata/fixtures/make-debian-image
+(debootstrap, its rootfs tarball cached between runs).
 """
-import hashlib
-import json
 import os
 import random
 import shutil
-import subprocess
-import time
+import tarfile
 
-from sysenv import log, output, run
+from sysenv import run
 
 BUSYBOX = "docker.io/library/busybox:latest"
 DEBIAN = "docker.io/library/debian:bookworm"
@@ -112,6 +110,12 @@ def _cpu_loop(n, salt):
             f"mkdir -p /out && echo $s > /out/result")
 
 
+# Turns of b3's shell loop per builder stage: about 1 s of one core of this
+# VM when idle (busybox sh, ~3 us a turn). Fixed, so the input is the same
+# whatever the load when it is generated.
+B3_TURNS = 300000
+
+
 def make_b3(root, loop_turns):
     """b3: two independent builder stages doing CPU work, a final stage copying from both."""
     d = _start(root, "b3", f"""FROM {BUSYBOX} AS left
@@ -157,94 +161,19 @@ CMD ["/bin/sh"]
                  d, [base], "app.conf")
 
 
-def calibrate_loop(seconds):
-    """Shell-loop turns that take about `seconds` of one core here (busybox sh)."""
-    n = 20000
-    script = _cpu_loop(n, 1).replace("mkdir -p /out && echo $s > /out/result", "true")
-    t0 = time.monotonic()
-    subprocess.run(["busybox", "sh", "-c", script], check=True)
-    per_turn = (time.monotonic() - t0) / n
-    return max(1000, int(round(seconds / per_turn, -3)))
-
-
-def _sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _blob(layout, data):
-    digest = hashlib.sha256(data).hexdigest()
-    with open(os.path.join(layout, "blobs", "sha256", digest), "wb") as f:
-        f.write(data)
-    return digest
-
-
-def debian_base(cache_dir, mirror, suite="bookworm"):
-    """An OCI layout of `debootstrap --variant=minbase SUITE` (one gzip layer,
-    hand-written JSON, no kiln or buildah code), cached in cache_dir by suite
-    and mirror. Returns (layout, metadata)."""
-    key = hashlib.sha256(f"{suite}|{mirror}|minbase|v1".encode()).hexdigest()[:12]
-    layout = os.path.join(cache_dir, f"debian-{suite}-minbase-{key}")
-    meta_path = os.path.join(layout, "bench-meta.json")
-    if os.path.exists(meta_path):
-        return layout, json.load(open(meta_path))
-    log(f"debootstrap --variant=minbase {suite} from {mirror} (cached in {layout})")
-    work = os.path.join(cache_dir, "tmp")
-    shutil.rmtree(work, ignore_errors=True)
-    rootfs = os.path.join(work, "rootfs")
-    os.makedirs(work)
-    t0 = time.monotonic()
-    run(["debootstrap", "--variant=minbase", suite, rootfs, mirror])
-    for sub in ["var/cache/apt/archives", "var/lib/apt/lists"]:
-        p = os.path.join(rootfs, sub)
-        for n in os.listdir(p) if os.path.isdir(p) else []:
-            if n not in ("partial", "lock"):
-                fp = os.path.join(p, n)
-                os.unlink(fp) if os.path.isfile(fp) else None
-    usr_bytes = int(output(["du", "-sb", os.path.join(rootfs, "usr")]).split()[0])
-    tar = os.path.join(work, "layer.tar")
-    run(["tar", "--sort=name", "--numeric-owner", f"--mtime=@{EPOCH}", "--clamp-mtime", "--format=posix",
-         "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime", "--exclude=./dev/*",
-         "-C", rootfs, "-cf", tar, "."])
-    diff_id = _sha256_file(tar)
-    run(["sh", "-c", f"pigz -n -6 -c '{tar}' > '{tar}.gz'"])
-    tmp_layout = layout + ".tmp"
-    shutil.rmtree(tmp_layout, ignore_errors=True)
-    os.makedirs(os.path.join(tmp_layout, "blobs", "sha256"))
-    layer_digest = _sha256_file(tar + ".gz")
-    layer_size = os.path.getsize(tar + ".gz")
-    os.rename(tar + ".gz", os.path.join(tmp_layout, "blobs", "sha256", layer_digest))
-    arch = output(["dpkg", "--print-architecture"])
-    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(EPOCH))
-    config = {"created": created, "architecture": arch, "os": "linux",
-              "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], "Cmd": ["bash"]},
-              "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff_id}"]},
-              "history": [{"created": created, "created_by": f"debootstrap --variant=minbase {suite} {mirror}"}]}
-    cfg = json.dumps(config, sort_keys=True).encode()
-    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                           "digest": f"sha256:{_blob(tmp_layout, cfg)}", "size": len(cfg)},
-                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                            "digest": f"sha256:{layer_digest}", "size": layer_size}]}
-    man = json.dumps(manifest, sort_keys=True).encode()
-    index = {"schemaVersion": 2, "manifests": [{
-        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": f"sha256:{_blob(tmp_layout, man)}",
-        "size": len(man), "annotations": {"org.opencontainers.image.ref.name": DEBIAN}}]}
-    with open(os.path.join(tmp_layout, "index.json"), "w") as f:
-        json.dump(index, f)
-    with open(os.path.join(tmp_layout, "oci-layout"), "w") as f:
-        f.write('{"imageLayoutVersion":"1.0.0"}')
-    meta = {"usr_bytes": usr_bytes, "layer_bytes": os.path.getsize(tar), "blob_bytes": layer_size,
-            "suite": suite, "mirror": mirror, "debootstrap_seconds": round(time.monotonic() - t0, 1)}
-    with open(os.path.join(tmp_layout, "bench-meta.json"), "w") as f:
-        json.dump(meta, f)
-    shutil.rmtree(layout, ignore_errors=True)
-    os.rename(tmp_layout, layout)
-    shutil.rmtree(work, ignore_errors=True)
-    return layout, meta
+def debian_base(repo, work, cache_dir):
+    """The Debian bookworm image of testdata/fixtures/make-debian-image
+    (debootstrap --variant=minbase, the mirror read from the host's apt sources,
+    the rootfs tarball cached in cache_dir; no kiln code). Returns (layout,
+    bytes under /usr), the latter to size b4's RUN."""
+    layout = os.path.join(work, "debian-layout")
+    run([os.path.join(repo, "testdata", "fixtures", "make-debian-image"), layout, cache_dir])
+    usr = 0
+    with tarfile.open(os.path.join(cache_dir, "debian-bookworm-minbase.tar")) as t:
+        for m in t:
+            if m.isfile() and (m.name.startswith("./usr/") or m.name.startswith("usr/")):
+                usr += m.size
+    return layout, usr
 
 
 def busybox_base(repo, work):

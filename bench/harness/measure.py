@@ -20,9 +20,10 @@ SCENARIO_TITLES = {"cold": "cold (fresh stores, bases pulled)", "warm": "cached 
 
 
 class Sample:
-    def __init__(self, seconds, rss_kib, load, ok, log_prefix, kiln_events=None):
+    def __init__(self, seconds, rss_kib, cpu, load, ok, log_prefix, kiln_events=None):
         self.seconds = seconds
         self.rss_kib = rss_kib
+        self.cpu = cpu  # user + system seconds of the whole process tree
         self.load = load
         self.ok = ok
         self.log_prefix = log_prefix
@@ -56,13 +57,15 @@ def run_timed(argv, log_prefix, env=None):
         t0 = time.monotonic()
         p = subprocess.run(["/usr/bin/time", "-v", "-o", tfile] + argv, stdout=out, stderr=err, env=env)
         seconds = time.monotonic() - t0
-    rss = 0
+    rss, cpu = 0, 0.0
     try:
-        m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(tfile).read())
+        text = open(tfile).read()
+        m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
         rss = int(m.group(1)) if m else 0
+        cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", text))
     except OSError:
         pass
-    return Sample(seconds, rss, load, p.returncode == 0, log_prefix, _kiln_events(log_prefix + ".err"))
+    return Sample(seconds, rss, cpu, load, p.returncode == 0, log_prefix, _kiln_events(log_prefix + ".err"))
 
 
 class Row:
@@ -91,6 +94,14 @@ class Row:
 
     def ratio(self):
         k, b = self.median("kiln"), self.median("buildah")
+        return k / b if k is not None and b else None
+
+    def cpu_median(self, tool):
+        c = [s.cpu for s in self.samples.get(tool, []) if s.ok]
+        return statistics.median(c) if c else None
+
+    def cpu_ratio(self):
+        k, b = self.cpu_median("kiln"), self.cpu_median("buildah")
         return k / b if k is not None and b else None
 
     def target(self):

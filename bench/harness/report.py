@@ -25,23 +25,25 @@ def _span(row, tool):
 
 def table(rows):
     out = ["| input | scenario | kiln median (min-max) | buildah median (min-max) | kiln/buildah | target | met "
-           "| kiln peak RSS | buildah peak RSS | load avg |",
-           "|---|---|---:|---:|---:|---:|:-:|---:|---:|---:|"]
+           "| CPU s kiln / buildah (ratio) | kiln peak RSS | buildah peak RSS | load avg |",
+           "|---|---|---:|---:|---:|---:|:-:|---:|---:|---:|---:|"]
     for r in rows:
         ratio, target = r.ratio(), r.target()
         met = "-" if target is None or ratio is None else ("yes" if ratio <= target else "**no**")
         k_rss, b_rss = r.peak_rss_mib("kiln"), r.peak_rss_mib("buildah")
         lo, hi = r.load()
+        kc, bc, cr = r.cpu_median("kiln"), r.cpu_median("buildah"), r.cpu_ratio()
+        cpu = "-" if kc is None or bc is None else f"{kc:.2f} / {bc:.2f} ({'-' if cr is None else f'{cr:.2f}'})"
         out.append(f"| {r.input.name} | {SCENARIO_TITLES.get(r.scenario, r.scenario)} | {_span(r, 'kiln')} "
                    f"| {_span(r, 'buildah')} | {'-' if ratio is None else f'{ratio:.2f}'} "
-                   f"| {'' if target is None else f'<= {target}'} | {met} "
+                   f"| {'' if target is None else f'<= {target}'} | {met} | {cpu} "
                    f"| {'-' if k_rss is None else f'{k_rss:.0f} MiB'} | {'-' if b_rss is None else f'{b_rss:.0f} MiB'} "
                    f"| {lo:.1f}-{hi:.1f} |")
     rss = [r.peak_rss_mib("kiln") for r in rows if r.peak_rss_mib("kiln") is not None]
     if rss:
         peak = max(rss)
         out.append(f"| all | kiln peak RSS, largest of every run | | | | < 200 MiB | {'yes' if peak < 200 else '**no**'} "
-                   f"| {peak:.0f} MiB | | |")
+                   f"| | {peak:.0f} MiB | | |")
     return "\n".join(out)
 
 

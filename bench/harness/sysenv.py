@@ -197,31 +197,6 @@ def add_registries_conf(undo, work, name, text):
     undo.push(f"umount {REG_D}", lambda: run(["umount", REG_D], check=False))
 
 
-def apt_mirror():
-    """The Debian mirror of the host's apt sources (deb822 or one-line form)."""
-    files = []
-    for d in ["/etc/apt/sources.list.d"]:
-        if os.path.isdir(d):
-            files += [os.path.join(d, n) for n in sorted(os.listdir(d)) if n.endswith((".sources", ".list"))]
-    files.append("/etc/apt/sources.list")
-    for path in files:
-        try:
-            text = open(path).read()
-        except OSError:
-            continue
-        for line in text.splitlines():
-            line = line.strip()
-            if line.startswith("URIs:"):
-                for uri in line.split()[1:]:
-                    if "security" not in uri:
-                        return uri
-            elif line.startswith("deb ") and "security" not in line:
-                parts = [p for p in line.split()[1:] if not p.startswith("[")]
-                if parts:
-                    return parts[0]
-    return "http://deb.debian.org/debian"
-
-
 def machine():
     """Cores, RAM, kernel, CPU model and the distribution, for the table."""
     mem_kib = 0
