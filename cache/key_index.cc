@@ -12,8 +12,9 @@ namespace kiln::cache {
 
 namespace {
 // last_used only orders LRU eviction, where an hour is fine-grained enough. A
-// rewrite costs two fsyncs (file and directory) under the scheduler's lock, on
-// every hit of every warm build: ~7 ms of a 10-step cached build here.
+// rewrite costs two fsyncs (file and directory) and a rename under the
+// scheduler's lock, on every hit of every warm build (strace of a cached
+// 5-hit build: 12 fsyncs when every record is rewritten, 2 with this).
 constexpr int64_t k_touch_refresh_s = 3600;
 
 bool valid_key(const std::string& key) { return key.size() == 64 && is_lower_hex(key); }

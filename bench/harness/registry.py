@@ -27,8 +27,23 @@ class Registry:
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
         self.proc = None
+        self.started_once = False
 
     def start(self, fresh=False):
+        """Starts (or restarts, on the same port) the registry and waits until
+        /v2/ answers. The first start retries on new free ports, in case
+        another process took the one free_port() found before the registry
+        bound it."""
+        for _ in range(3):
+            if self._start_once(fresh):
+                return
+            if self.started_once:
+                break
+            self.port = free_port()
+            self.addr = f"127.0.0.1:{self.port}"
+        raise RuntimeError(f"docker-registry `{self.name}` did not start; see {self.root}/registry.log")
+
+    def _start_once(self, fresh):
         self.stop()
         storage = os.path.join(self.root, "storage")
         if fresh:
@@ -52,15 +67,17 @@ http:
         log = open(os.path.join(self.root, "registry.log"), "ab")
         self.proc = subprocess.Popen(["docker-registry", "serve", config], stdout=log, stderr=log)
         log.close()
-        for _ in range(200):
+        for _ in range(400):  # polls readiness for up to ~20 s (or until the process exits)
             try:
                 urllib.request.urlopen(f"http://{self.addr}/v2/", timeout=1).read()
-                return
+                self.started_once = True
+                return True
             except Exception:
                 if self.proc.poll() is not None:
                     break
                 time.sleep(0.05)
-        raise RuntimeError(f"docker-registry `{self.name}` did not start; see {self.root}/registry.log")
+        self.stop()
+        return False
 
     def stop(self):
         if self.proc is not None:
