@@ -94,8 +94,11 @@ def kiln_bud_pulls(binary, work, env):
     with open(os.path.join(d, "Dockerfile"), "w") as f:
         f.write(f"FROM {gen.BUSYBOX}\nENV PROBE=1\n")
     r = subprocess.run([binary, "--root", os.path.join(d, "store"), "bud", "-q", "-f", os.path.join(d, "Dockerfile"), d],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     sysenv.remove_tree(d)
+    if r.returncode != 0:
+        log("`kiln bud` did not pull the base by itself; kiln's cold runs pull first:",
+            r.stderr.decode(errors="replace").strip()[-300:])
     return r.returncode == 0
 
 
@@ -207,7 +210,7 @@ insecure = true
         "fs": fs_desc, "kiln_driver": kiln.storage_driver, "buildah_driver": buildah.storage_driver, "runtime": runtime,
         "buildah_jobs": a.buildah_jobs or 1, "inputs": [i.title for i in inps], "work": work,
         "registries_conf": conf, "micro": micro_out,
-        "notes": [f"kiln's cold runs {'are one `kiln bud` (it pulls the bases)' if bud_pulls else 'are `kiln pull BASE && kiln bud ...` (bud does not pull by itself yet)'}; "
+        "notes": [f"kiln's cold runs {'are one `kiln bud` (it pulls the bases)' if bud_pulls else 'are `kiln pull BASE && kiln bud ...` (a probe `kiln bud` on an empty store failed to pull the base itself; the reason is in the harness log)'}; "
                   "buildah's are one `buildah bud` (it pulls). Peak RSS is /usr/bin/time -v's: the largest single "
                   "process of the run. Push rows push to a registry restarted with empty storage, with buildah's "
                   "blob-info cache hidden under an empty tmpfs.",
