@@ -38,7 +38,9 @@ std::vector<std::string> auth_file_candidates(const std::string& auth_file);
 /// auth_file_candidates() then returns (as /proc/self/fd/N, read through the
 /// descriptor) instead of the files. The secrets never touch the disk or the
 /// environment; RUN steps close every inherited descriptor. No-op when
-/// $KILN_AUTH_FDS is set already or no file exists. Errors: io for an
+/// $KILN_AUTH_FDS is set already; when no file exists it is set to "none",
+/// so that auth_file_candidates() returns no file (inside the namespace host
+/// root's home would fail with EACCES, not "absent"). Errors: io for an
 /// unreadable file (naming it), syscall when a memfd cannot be made.
 Result<void> hand_over_auth_files(const std::string& auth_file);
 /// The file `kiln login` writes and `kiln logout` edits.

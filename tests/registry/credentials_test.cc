@@ -78,6 +78,19 @@ TEST_F(CredentialsTest, HandedOverAuthFilesAreReadFromTheirCopies) {
   EXPECT_EQ(std::string(std::getenv("KILN_AUTH_FDS")), fds);
 }
 
+// With no auth file at all, the re-executed process must not look at the
+// host paths again: inside the namespace host root's home is out of reach and
+// opening a file there fails with EACCES instead of "absent".
+TEST_F(CredentialsTest, HandingOverNoAuthFileMeansNoneInside) {
+  ASSERT_TRUE(hand_over_auth_files(auth));
+  ASSERT_NE(std::getenv("KILN_AUTH_FDS"), nullptr);
+  EXPECT_TRUE(auth_file_candidates("").empty());
+  ASSERT_TRUE(store_credentials(auth_file_for_write(""), "reg:5000", {"alice", Redacted<std::string>("late")}));
+  auto c = lookup_credentials("reg:5000", "", "");
+  ASSERT_TRUE(c) << c.error().render();
+  EXPECT_FALSE(*c);  // written after the hand-over: not seen
+}
+
 TEST_F(CredentialsTest, HandedOverCertDirIsReadFromItsCopies) {
   std::string certs = path_join(dir->path(), "certs");
   ASSERT_TRUE(make_dirs(certs));
