@@ -268,6 +268,11 @@ int run_bud(const BudOptions& o, const Globals& g) {
   if (!host) {
     return report_error(host.error());
   }
+  if (auto ro = registry_options(o.registry); !ro) {
+    return report_error(ro.error());
+  } else if (auto handed = hand_over_credentials(*ro); !handed) {
+    return report_error(handed.error());
+  }
   auto store = open_store_in_namespace(g.root, g.argc, g.argv);
   if (!store) {
     return report_error(store.error());
