@@ -78,6 +78,18 @@ TEST_F(CredentialsTest, HandedOverAuthFilesAreReadFromTheirCopies) {
   EXPECT_EQ(std::string(std::getenv("KILN_AUTH_FDS")), fds);
 }
 
+// No auth file at all: the re-executed process must not look for the files
+// itself (host root's are out of its reach: EACCES, not ENOENT).
+TEST_F(CredentialsTest, HandingOverNoAuthFileMeansNoneInside) {
+  ASSERT_TRUE(hand_over_auth_files(path_join(dir->path(), "missing.json")));
+  const char* fds = std::getenv("KILN_AUTH_FDS");
+  ASSERT_NE(fds, nullptr);
+  EXPECT_TRUE(auth_file_candidates("").empty());
+  auto c = lookup_credentials("reg:5000", "", "");
+  ASSERT_TRUE(c) << c.error().render();
+  EXPECT_FALSE(*c);
+}
+
 TEST_F(CredentialsTest, HandedOverCertDirIsReadFromItsCopies) {
   std::string certs = path_join(dir->path(), "certs");
   ASSERT_TRUE(make_dirs(certs));
