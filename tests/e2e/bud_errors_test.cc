@@ -55,7 +55,8 @@ TEST_F(BudErrorsTest, UnknownInstructionAndBadSyntax) {
 // The step, its exit code, and nothing left in the store's tmp dir; the
 // steps before it stay cached, and the image is not tagged.
 TEST_F(BudErrorsTest, FailingRunReportsStepAndExitCode) {
-  std::string ctx = context({{"Dockerfile", "FROM busybox\nRUN echo ok > /ok\nRUN echo doomed; exit 7\nRUN echo never\n"}});
+  std::string ctx =
+      context({{"Dockerfile", "FROM busybox\nRUN echo ok > /ok\nRUN echo doomed; exit 7\nRUN echo never\n"}});
   auto r = bud(ctx, {"-t", "failed:1"});
   EXPECT_EQ(r.status, 1) << r.describe();
   EXPECT_EQ(r.out, "");

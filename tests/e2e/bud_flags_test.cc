@@ -53,7 +53,8 @@ TEST_F(BudFlagsTest, TagsLabelsAnnotationsIidfileAndQuiet) {
 }
 
 TEST_F(BudFlagsTest, PlainAndJsonProgress) {
-  std::string ctx = context({{"Dockerfile", "FROM busybox AS a\nRUN echo made > /m\nFROM busybox\nCOPY --from=a /m /m\n"}});
+  std::string ctx =
+      context({{"Dockerfile", "FROM busybox AS a\nRUN echo made > /m\nFROM busybox\nCOPY --from=a /m /m\n"}});
   auto plain = bud(ctx, {"-t", "prog:1"});
   ASSERT_EQ(plain.status, 0) << plain.describe();
   EXPECT_NE(plain.err.find("[1/2] STEP 2/2: RUN echo made > /m"), std::string::npos) << plain.err;
@@ -96,7 +97,8 @@ TEST_F(BudFlagsTest, PlainAndJsonProgress) {
 // One build writes every --output type; the OCI and Docker tarballs load
 // with skopeo.
 TEST_F(BudFlagsTest, EveryOutputType) {
-  std::string ctx = context({{"Dockerfile", "FROM busybox\nCOPY a.txt /a.txt\nRUN echo run > /run.txt\n"}, {"a.txt", "a\n"}});
+  std::string ctx =
+      context({{"Dockerfile", "FROM busybox\nCOPY a.txt /a.txt\nRUN echo run > /run.txt\n"}, {"a.txt", "a\n"}});
   std::string local = path("o-local");
   std::string tar = path("o.tar");
   std::string oci = path("o-oci.tar");
@@ -218,7 +220,11 @@ TEST_F(BudFlagsTest, BuildContextNamesADirectoryOrAnImage) {
 // .containerignore, .dockerignore. Each file ignores a different name.
 TEST_F(BudFlagsTest, IgnoreFileLookupOrder) {
   std::string ctx = context({{"Dockerfile", "FROM busybox\nCOPY . /c/\n"},
-                             {"a", ""}, {"b", ""}, {"c", ""}, {"d", ""}, {"e", ""},
+                             {"a", ""},
+                             {"b", ""},
+                             {"c", ""},
+                             {"d", ""},
+                             {"e", ""},
                              {".dockerignore", "a\nDockerfile\n"},
                              {".containerignore", "b\n"},
                              {"Dockerfile.dockerignore", "c\n"},
