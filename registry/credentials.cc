@@ -19,7 +19,7 @@ namespace kiln::registry {
 namespace {
 
 constexpr const char* k_auth_fds_env = "KILN_AUTH_FDS";
-constexpr const char* k_no_auth_fds = "none";  // handed over, but no auth file existed
+constexpr const char* k_no_auth_fds = "none";  // KILN_AUTH_FDS when no auth file existed
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -179,7 +179,7 @@ std::vector<std::string> auth_file_candidates(const std::string& auth_file) {
   std::vector<std::string> out;
   if (std::string fds = env(k_auth_fds_env); !fds.empty()) {
     if (fds == k_no_auth_fds) {
-      return out;  // handed over: no auth file exists
+      return out;  // handed over, and there was none: do not look (host root's files are out of reach here)
     }
     for (const auto& fd : split(fds, ',')) {
       out.push_back(cat("/proc/self/fd/", fd));
@@ -210,8 +210,6 @@ Result<void> hand_over_auth_files(const std::string& auth_file) {
     KILN_TRY_ASSIGN(int fd, copy_to_inherited_memfd(*text, cat("auth file `", path, "`")));
     fds.push_back(std::to_string(fd));
   }
-  // Set also when no file exists: inside the namespace host root's home may
-  // be untraversable (EACCES), so the child must not look there again.
   ::setenv(k_auth_fds_env, fds.empty() ? k_no_auth_fds : join(fds, ",").c_str(), 1);
   return {};
 }
