@@ -19,6 +19,7 @@ namespace kiln::registry {
 namespace {
 
 constexpr const char* k_auth_fds_env = "KILN_AUTH_FDS";
+constexpr const char* k_no_auth_fds = "none";  // KILN_AUTH_FDS when no auth file existed
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -177,6 +178,9 @@ std::string normalize_auth_key(std::string_view key) {
 std::vector<std::string> auth_file_candidates(const std::string& auth_file) {
   std::vector<std::string> out;
   if (std::string fds = env(k_auth_fds_env); !fds.empty()) {
+    if (fds == k_no_auth_fds) {
+      return out;  // handed over, and there was none: do not look (host root's files are out of reach here)
+    }
     for (const auto& fd : split(fds, ',')) {
       out.push_back(cat("/proc/self/fd/", fd));
     }
@@ -206,13 +210,7 @@ Result<void> hand_over_auth_files(const std::string& auth_file) {
     KILN_TRY_ASSIGN(int fd, copy_to_inherited_memfd(*text, cat("auth file `", path, "`")));
     fds.push_back(std::to_string(fd));
   }
-  if (fds.empty()) {
-    // None exists: say so with an empty one, or the re-executed process
-    // would look again and fail where it cannot search (host root's /root).
-    KILN_TRY_ASSIGN(int fd, copy_to_inherited_memfd("{}", "an empty auth file"));
-    fds.push_back(std::to_string(fd));
-  }
-  ::setenv(k_auth_fds_env, join(fds, ",").c_str(), 1);
+  ::setenv(k_auth_fds_env, fds.empty() ? k_no_auth_fds : join(fds, ",").c_str(), 1);
   return {};
 }
 

@@ -37,11 +37,11 @@ std::vector<std::string> auth_file_candidates(const std::string& auth_file);
 /// re-executed process inherits and lists them in $KILN_AUTH_FDS, which
 /// auth_file_candidates() then returns (as /proc/self/fd/N, read through the
 /// descriptor) instead of the files. The secrets never touch the disk or the
-/// environment; RUN steps close every inherited descriptor. No-op when
-/// $KILN_AUTH_FDS is set already. When no file exists an empty one ({}) is
-/// handed over, so the re-executed process does not look again (and fail
-/// on a directory it cannot search, such as host root's /root). Errors: io
-/// for an unreadable file (naming it), syscall when a memfd cannot be made.
+/// environment; RUN steps close every inherited descriptor. When no file
+/// exists, $KILN_AUTH_FDS is "none" and auth_file_candidates() returns no
+/// file (inside, the standard paths may give EACCES instead of ENOENT). No-op
+/// when $KILN_AUTH_FDS is set already. Errors: io for an
+/// unreadable file (naming it), syscall when a memfd cannot be made.
 Result<void> hand_over_auth_files(const std::string& auth_file);
 /// The file `kiln login` writes and `kiln logout` edits.
 std::string auth_file_for_write(const std::string& auth_file);
