@@ -1,6 +1,8 @@
 #include "frontend/api/build.h"
 #include "frontend/api/build_internal.h"
 
+#include "frontend/api/build_extras.h"
+
 #include <thread>
 
 #include "cache/key_index.h"
@@ -9,6 +11,7 @@
 #include "executor/mounts.h"
 #include "executor/user_namespace.h"
 #include "oci/media_types.h"
+#include "oci/reference.h"
 #include "solver/ops/runner.h"
 #include "solver/solve.h"
 #include "util/file.h"
@@ -196,9 +199,6 @@ Result<SolvedState> solve(const ImageStore& image_store, const BuildState& state
 Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& state, const BuildConfig& config,
                                const CommitOptions& commit) {
   const cache::Store& store = image_store.store();
-  if (commit.squash) {
-    return Error(ErrorCode::unsupported, "--squash is not supported yet");
-  }
   KILN_TRY_ASSIGN(std::vector<std::string> names, detail::image_names(commit.tags));
   KILN_TRY_ASSIGN(FileLock hold, store.hold_for_write());
   KILN_TRY_ASSIGN(solver::ops::RunnerConfig rc, detail::runner_config(store, config));
@@ -213,7 +213,11 @@ Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& 
     cfg.diff_ids.push_back(l.diff_id);
   }
   fill_history(cfg, state.pending_history(), solved.result, config);
-  KILN_TRY_ASSIGN(BuiltImage out, detail::store_image(store, cfg, final_fs.layers, config, names, commit.annotations));
+  std::vector<solver::LayerRef> layers = final_fs.layers;
+  if (commit.squash) {
+    KILN_TRY(detail::squash_new_layers(runner, solved.graph.definition, solved.graph.target, solved.result, layers, cfg));
+  }
+  KILN_TRY_ASSIGN(BuiltImage out, detail::store_image(store, cfg, layers, config, names, commit.annotations));
   out.steps_run = solved.steps_run;
   out.steps_cached = solved.steps_cached;
   return out;
@@ -236,6 +240,25 @@ Result<ResolvedImage> resolve_base_image(const ImageStore& image_store, const st
   r.id = img.manifest.config.digest;
   r.config = img.config;
   return r;
+}
+
+Result<ResolvedImage> resolve_build_image(const ImageStore& image_store, const std::string& reference,
+                                          PullPolicy policy, const RegistryOptions& options) {
+  const cache::Store& store = image_store.store();
+  KILN_TRY_ASSIGN(EnsuredImage ensured, ensure_image(image_store, reference, policy, options));
+  KILN_TRY_ASSIGN(cache::ImageRecord rec, store.resolve_image(ensured.digest));
+  KILN_TRY_ASSIGN(cache::LoadedImage img, store.load_image(rec));
+  ResolvedImage r;
+  r.ref = !ensured.name.empty() ? ensured.name : (rec.names.empty() ? reference : rec.names.front());
+  r.manifest = rec.manifest.digest;
+  r.id = img.manifest.config.digest;
+  r.config = img.config;
+  return r;
+}
+
+bool reference_names_registry(const std::string& reference) {
+  auto ref = oci::parse_reference(reference);
+  return ref && ref->domain_given;
 }
 
 Result<OutputSpec> parse_output_spec(const std::string& text) {
@@ -277,7 +300,6 @@ Result<OutputSpec> parse_output_spec(const std::string& text) {
 
 Result<void> export_output(const ImageStore& image_store, const BuiltImage& image, const BuildConfig& config,
                            const OutputSpec& output) {
-  (void)config;
   const cache::Store& store = image_store.store();
   KILN_TRY_ASSIGN(cache::ImageRecord rec, store.resolve_image(image.manifest_digest));
   KILN_TRY_ASSIGN(cache::LoadedImage img, store.load_image(rec));
@@ -288,7 +310,7 @@ Result<void> export_output(const ImageStore& image_store, const BuiltImage& imag
       return cache::export_image(store, img, {cache::TransportKind::docker_archive, output.dest, ""});
     case OutputType::local:
     case OutputType::tar:
-      return Error(ErrorCode::unsupported, "--output type=local and type=tar are not supported yet");
+      return detail::export_filesystem(store, img, config, output.type, output.dest);
   }
   return {};
 }
