@@ -5,7 +5,7 @@
 # are installed by their own folders.
 #
 #   cmake --install build --prefix /opt/kiln
-#   PKG_CONFIG_PATH=/opt/kiln/lib/pkgconfig pkg-config --cflags --static --libs kiln
+#   PKG_CONFIG_PATH=/opt/kiln/lib/pkgconfig pkg-config --cflags --libs kiln
 include(GNUInstallDirs)
 
 # Dependents before their dependencies, as a static link needs them.

@@ -49,15 +49,14 @@ int main(int argc, char** argv) {
   if (!store) {
     return fail(store.error());
   }
-  auto base = kiln::resolve_base_image(*store, args[0]);
+  auto base = kiln::from(*store, args[0]);  // pulled or imported when the store lacks it
   if (!base) {
     return fail(base.error());
   }
   kiln::RunOptions greet;
   greet.args = {"/bin/sh", "-c", "echo \"$GREETING, built with kiln's C++ API\" > /greeting"};
   greet.created_by = "RUN echo greeting > /greeting";
-  kiln::BuildState state = kiln::BuildState::image(*base)
-                               .with_env("GREETING", "hello")
+  kiln::BuildState state = base->with_env("GREETING", "hello")
                                .add_history("ENV GREETING=hello")
                                .run(greet)
                                .with_cmd(std::vector<std::string>{"cat", "/greeting"})

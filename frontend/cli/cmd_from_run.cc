@@ -78,12 +78,20 @@ struct RunOpts {
   std::vector<std::string> cap_add;
   std::vector<std::string> cap_drop;
   std::vector<std::string> add_hosts;
+  std::vector<std::string> volumes;
   SolveFlags solve;
 };
 
 // The step `kiln run` adds: RUN with the image's User, WorkingDir and Env,
 // the flags overriding them for this command only.
 Result<RunOptions> run_options(const RunOpts& o, const std::vector<std::string>& cmd) {
+  if (!o.volumes.empty()) {
+    // RUN mounts (Dockerfile RUN --mount as well) are not in the executor's
+    // exec op yet; a host bind mount also needs a keying rule (its files are
+    // not in the cache key).
+    return Error(ErrorCode::unsupported, cat("kiln run --volume `", o.volumes.front(), "` is not supported yet"))
+        .with_hint("copy the files in with `kiln copy` instead");
+  }
   RunOptions ro;
   ro.args = cmd;
   if (!o.user.empty()) {
@@ -160,6 +168,7 @@ Handler setup_run(CLI::App& sub) {
   sub.add_option("--cap-add", o->cap_add, "Add a capability");
   sub.add_option("--cap-drop", o->cap_drop, "Drop a capability");
   sub.add_option("--add-host", o->add_hosts, "Add NAME:IP to /etc/hosts");
+  sub.add_option("-v,--volume", o->volumes, "SRC:DST[:ro] bind mount (not supported yet)");
   add_storage_flag(sub, o->solve);
   return [o](const Globals& g) { return run_run(*o, g); };
 }

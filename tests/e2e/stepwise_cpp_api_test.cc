@@ -27,7 +27,17 @@ TEST_F(StepwiseCppApiTest, ExampleBuildsAnImageAgainstTheInstalledLibrary) {
   std::map<std::string, std::string> env = {{"PKG_CONFIG_PATH", pc_dir}};
   auto cflags = run_cmd({"pkg-config", "--cflags", "kiln"}, env);
   ASSERT_EQ(cflags.status, 0) << cflags.describe();
-  EXPECT_NE(cflags.out.find(path_join(prefix, "include")), std::string::npos) << "relocatable prefix: " << cflags.out;
+  // Relocatable: the first -I is PREFIX/include, as pkg-config reaches it
+  // from the .pc file's own directory (PREFIX/lib/pkgconfig/../../include).
+  std::string first_include;
+  for (const auto& word : split(std::string(trim(cflags.out)), ' ')) {
+    if (word.starts_with("-I")) {
+      first_include = word.substr(2);
+      break;
+    }
+  }
+  EXPECT_TRUE(first_include.starts_with(prefix) && path_exists(path_join(first_include, "kiln/kiln.h")))
+      << "relocatable prefix: " << cflags.out;
 
   std::string build = path_join(m_tmp->path(), "example-build");
   auto configure = run_cmd({"cmake", "-S", path_join(source_dir(), "examples/cpp-api"), "-B", build, "-G", "Ninja",

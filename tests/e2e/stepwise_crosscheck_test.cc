@@ -79,6 +79,12 @@ TEST_F(StepwiseCrosscheckTest, CopyGivesTheDockerfilesDefinitionKeyAndLayer) {
   std::string keys_df = path_join(m_tmp->path(), "keys-dockerfile");
   std::string keys_sw = path_join(m_tmp->path(), "keys-stepwise");
   const std::string epoch = "1700000000";
+  // The solves write there from inside kiln's user namespace, as container
+  // root (a subordinate id when the test runs as host root): let them.
+  for (const auto& d : {keys_df, keys_sw}) {
+    ASSERT_TRUE(make_dirs(d));
+    ASSERT_EQ(::chmod(d.c_str(), 0777), 0);
+  }
 
   // The Dockerfile, in a store of its own (so neither build hits the other's cache).
   auto bud = run_kiln(df_root, {"bud", "-q", "-t", "df:1", ctx}, {{"SOURCE_DATE_EPOCH", epoch}, {"KILN_DEBUG_KEYS", keys_df}});

@@ -63,6 +63,13 @@ TEST_F(StepwiseErrorsTest, CommitAfterTheBaseImageWasRemoved) {
   EXPECT_TRUE(ok({"commit", c, "after:1"}).starts_with("sha256:"));
 }
 
+TEST_F(StepwiseErrorsTest, UnsupportedFlagsSaySo) {
+  std::string c = ok({"from", "busybox"});
+  std::string before = record_of(c);
+  expect_error(kiln({"run", "--volume", "/tmp:/mnt", c, "--", "true"}), "--volume `/tmp:/mnt` is not supported yet");
+  EXPECT_EQ(record_of(c), before);
+}
+
 TEST_F(StepwiseErrorsTest, UsageErrorsExitWithTwo) {
   std::string c = ok({"from", "busybox"});
   expect_error(kiln({"run", "--network", "bogus", c, "--", "true"}), "invalid --network `bogus`", 2);
