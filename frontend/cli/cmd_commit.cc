@@ -5,6 +5,7 @@
 
 #include "frontend/api/container.h"
 #include "frontend/api/namespace.h"
+#include "frontend/api/registry_api.h"
 #include "frontend/api/store_api.h"
 #include "frontend/cli/command.h"
 #include "frontend/cli/output.h"
@@ -68,6 +69,15 @@ int run_commit(const CommitOpts& o, const Globals& g) {
     return report_error(ann.error());
   }
   co.annotations.insert(ann->begin(), ann->end());
+  if (push) {  // pushing happens inside the namespace, which may not read host root's auth files
+    auto ro = registry_options(o.registry);
+    if (!ro) {
+      return report_error(ro.error());
+    }
+    if (auto handed = hand_over_credentials(*ro); !handed) {
+      return report_error(handed.error());
+    }
+  }
   auto store = open_store_in_namespace(g.root, g.argc, g.argv);
   if (!store) {
     return report_error(store.error());

@@ -6,6 +6,7 @@
 
 #include "frontend/api/container.h"
 #include "frontend/api/namespace.h"
+#include "frontend/api/registry_api.h"
 #include "frontend/cli/command.h"
 #include "frontend/cli/output.h"
 #include "frontend/cli/registry_flags.h"
@@ -39,6 +40,14 @@ Handler setup_from(CLI::App& sub) {
     if (!policy) {
       return report_error(Error(ErrorCode::usage, cat("invalid --pull `", o->pull, "`: expected always, missing or never")));
     }
+    auto ro = registry_options(o->registry);
+    if (!ro) {
+      return report_error(ro.error());
+    }
+    // Pulling happens inside the namespace, which may not read host root's auth files.
+    if (auto handed = hand_over_credentials(*ro); !handed) {
+      return report_error(handed.error());
+    }
     auto store = open_store_in_namespace(g.root, g.argc, g.argv);
     if (!store) {
       return report_error(store.error());
@@ -47,10 +56,6 @@ Handler setup_from(CLI::App& sub) {
     fo.name = o->name;
     fo.pull = *policy;
     fo.platform = o->platform;
-    auto ro = registry_options(o->registry);
-    if (!ro) {
-      return report_error(ro.error());
-    }
     fo.registry = std::move(*ro);
     auto c = create_container(*store, o->image, fo);
     if (!c) {
