@@ -1,4 +1,5 @@
 #include "frontend/api/build.h"
+#include "frontend/api/build_internal.h"
 
 #include "frontend/api/build_extras.h"
 
@@ -80,19 +81,21 @@ bool reportable(const solver::Op& op) {
 
 }  // namespace
 
-Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& state, const BuildConfig& config,
-                               const CommitOptions& commit) {
-  detail::CacheLimitOnSuccess cache_limit(image_store);  // first: runs after everything below is gone
-  const cache::Store& store = image_store.store();
+namespace detail {
+
+Result<std::vector<std::string>> image_names(const std::vector<std::string>& tags) {
   std::vector<std::string> names;
-  for (const auto& t : commit.tags) {
+  for (const auto& t : tags) {
     KILN_TRY_ASSIGN(oci::Reference ref, cache::Store::normalize_new_name(t));
     if (ref.digest) {
       return Error(ErrorCode::invalid_input, cat("cannot name an image with a digest: `", t, "`"));
     }
     names.push_back(ref.str());
   }
-  KILN_TRY_ASSIGN(FileLock hold, store.hold_for_write());
+  return names;
+}
+
+Result<solver::ops::RunnerConfig> runner_config(const cache::Store& store, const BuildConfig& config) {
   solver::ops::RunnerConfig rc;
   rc.store = &store;
   rc.contexts = config.contexts;
@@ -105,7 +108,7 @@ Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& 
   rc.layer_options.level = config.compression_level;
   rc.layer_options.source_date_epoch = config.source_date_epoch;
   rc.layer_options.docker_media_types = config.docker_format;
-  rc.step_stdout_fd = config.step_output_fd;
+  rc.step_stdout_fd = config.step_stdout_fd >= 0 ? config.step_stdout_fd : config.step_output_fd;
   rc.step_stderr_fd = config.step_output_fd;
   rc.seccomp_cache_dir = path_join(store.cache_dir(), "seccomp");
   rc.seccomp = config.seccomp_unconfined ? executor::SeccompMode::unconfined : executor::SeccompMode::default_policy;
@@ -114,15 +117,17 @@ Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& 
     // One id only: files of other owners cannot be chowned; keep going with a warning.
     rc.ignore_chown_errors = mapping->mode == executor::MappingMode::single_id;
   }
-  detail::BuildCache build_cache(store, config);  // --cache-from / --cache-to (remote_cache.h)
-  rc.blobs = build_cache.fetcher();
-  solver::ops::BuildRunner runner(rc);
+  return rc;
+}
 
-  BuildState::Graph graph = state.graph();
+Result<SolvedGraph> solve_graph(const BuildState& state, solver::OpRunner& runner, cache::KeyIndex& keys,
+                                const cache::Store& store, const BuildConfig& config, BuildCache* build_cache) {
+  SolvedGraph out;
+  out.graph = state.graph();
   solver::SolveOptions so;
   so.jobs = config.jobs > 0 ? config.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   so.no_cache = config.no_cache;
-  so.keys = &build_cache.keys();
+  so.keys = &keys;
   so.now = config.source_date_epoch ? format_rfc3339({*config.source_date_epoch, 0}) : format_rfc3339({now().seconds, 0});
   if (config.explain_cache) {
     so.explain_dir = path_join(store.cache_dir(), "explain");
@@ -131,9 +136,9 @@ Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& 
   if (const char* dbg = std::getenv("KILN_DEBUG_KEYS"); dbg != nullptr && *dbg != '\0') {
     so.debug_keys_dir = dbg;
   }
-  BuiltImage out;
+  const solver::Definition& def = out.graph.definition;
   so.on_event = [&](const solver::SolveEvent& ev) {
-    const solver::Op& op = graph.definition.ops[static_cast<size_t>(ev.op)];
+    const solver::Op& op = def.ops[static_cast<size_t>(ev.op)];
     if (!reportable(op)) {
       return;
     }
@@ -143,24 +148,23 @@ Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& 
       ++out.steps_run;
     }
     if (config.on_event) {
-      config.on_event(to_event(graph.definition, ev));
+      config.on_event(to_event(def, ev));
     }
   };
-  KILN_TRY_ASSIGN(solver::SolveResult solved, build_cache.solve(graph.definition, graph.target, runner, so, [&] {
-                    out.steps_cached = out.steps_run = 0;
-                  }));
-  const solver::OpResult& final_fs = *solved.results[static_cast<size_t>(graph.target)];
+  if (build_cache != nullptr) {
+    KILN_TRY_ASSIGN(out.result, build_cache->solve(def, out.graph.target, runner, so, [&] {
+                      out.steps_cached = out.steps_run = 0;
+                    }));
+  } else {
+    KILN_TRY_ASSIGN(out.result, solver::solve(def, {out.graph.target}, runner, so));
+  }
+  return out;
+}
 
-  oci::ImageConfig cfg = state.config();
-  cfg.diff_ids.clear();
-  for (const auto& l : final_fs.layers) {
-    cfg.diff_ids.push_back(l.diff_id);
-  }
-  fill_history(cfg, state.pending_history(), solved, config);
-  std::vector<solver::LayerRef> layers = final_fs.layers;
-  if (commit.squash) {
-    KILN_TRY(detail::squash_new_layers(runner, graph.definition, graph.target, solved, layers, cfg));
-  }
+Result<BuiltImage> store_image(const cache::Store& store, const oci::ImageConfig& cfg,
+                               const std::vector<solver::LayerRef>& layers, const BuildConfig& config,
+                               const std::vector<std::string>& names,
+                               const std::map<std::string, std::string>& annotations) {
   std::string cfg_bytes = oci::serialize_image_config(cfg);
   KILN_TRY_ASSIGN(oci::Digest cfg_digest, store.put_blob(cfg_bytes));
   oci::Manifest m;
@@ -170,14 +174,63 @@ Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& 
   for (const auto& l : layers) {
     m.layers.push_back(oci::make_descriptor(layer_media_type(l.media_type, config.docker_format), l.digest, l.size));
   }
-  m.annotations = commit.annotations;
+  m.annotations = annotations;
   std::string m_bytes = oci::serialize_manifest(m);
   KILN_TRY_ASSIGN(oci::Digest m_digest, store.put_blob(m_bytes));
   KILN_TRY(store.add_image(oci::make_descriptor(m.media_type, m_digest, static_cast<int64_t>(m_bytes.size())), names));
+  BuiltImage out;
   out.id = cfg_digest.str();
   out.manifest_digest = m_digest.str();
   out.names = names;
-  build_cache.finish(graph.definition, graph.target, solved);
+  return out;
+}
+
+}  // namespace detail
+
+Result<SolvedState> solve(const ImageStore& image_store, const BuildState& state, const BuildConfig& config) {
+  const cache::Store& store = image_store.store();
+  KILN_TRY_ASSIGN(FileLock hold, store.hold_for_write());
+  KILN_TRY_ASSIGN(solver::ops::RunnerConfig rc, detail::runner_config(store, config));
+  solver::ops::BuildRunner runner(rc);
+  cache::LocalKeyIndex keys(store.cache_dir());
+  KILN_TRY_ASSIGN(detail::SolvedGraph solved, detail::solve_graph(state, runner, keys, store, config));
+  SolvedState out;
+  for (const auto& l : solved.result.results[static_cast<size_t>(solved.graph.target)]->layers) {
+    out.layers.push_back(Layer{l.diff_id.str(), l.digest.str(), l.size, l.media_type});
+  }
+  out.steps_run = solved.steps_run;
+  out.steps_cached = solved.steps_cached;
+  return out;
+}
+
+Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& state, const BuildConfig& config,
+                               const CommitOptions& commit) {
+  detail::CacheLimitOnSuccess cache_limit(image_store);  // first: runs after everything below is gone
+  const cache::Store& store = image_store.store();
+  KILN_TRY_ASSIGN(std::vector<std::string> names, detail::image_names(commit.tags));
+  KILN_TRY_ASSIGN(FileLock hold, store.hold_for_write());
+  KILN_TRY_ASSIGN(solver::ops::RunnerConfig rc, detail::runner_config(store, config));
+  detail::BuildCache build_cache(store, config);  // --cache-from / --cache-to (remote_cache.h)
+  rc.blobs = build_cache.fetcher();
+  solver::ops::BuildRunner runner(rc);
+  KILN_TRY_ASSIGN(detail::SolvedGraph solved,
+                  detail::solve_graph(state, runner, build_cache.keys(), store, config, &build_cache));
+  const solver::OpResult& final_fs = *solved.result.results[static_cast<size_t>(solved.graph.target)];
+
+  oci::ImageConfig cfg = state.config();
+  cfg.diff_ids.clear();
+  for (const auto& l : final_fs.layers) {
+    cfg.diff_ids.push_back(l.diff_id);
+  }
+  fill_history(cfg, state.pending_history(), solved.result, config);
+  std::vector<solver::LayerRef> layers = final_fs.layers;
+  if (commit.squash) {
+    KILN_TRY(detail::squash_new_layers(runner, solved.graph.definition, solved.graph.target, solved.result, layers, cfg));
+  }
+  KILN_TRY_ASSIGN(BuiltImage out, detail::store_image(store, cfg, layers, config, names, commit.annotations));
+  out.steps_run = solved.steps_run;
+  out.steps_cached = solved.steps_cached;
+  build_cache.finish(solved.graph.definition, solved.graph.target, solved.result);
   cache_limit.arm();
   return out;
 }

@@ -48,6 +48,7 @@ struct BuildConfig {
   bool seccomp_unconfined = false;
   unsigned step_timeout_seconds = 0;
   int step_output_fd = 2;       ///< where RUN output goes
+  int step_stdout_fd = -1;      ///< RUN stdout when >= 0 (`kiln run`: 1), else step_output_fd
   /// Names this build for --explain-cache (the Dockerfile's absolute path
   /// and the target, say), so a later build can say why a step missed.
   std::string explain_identity;
@@ -70,6 +71,31 @@ struct BuiltImage {
   int steps_run = 0;            ///< ops executed (cache misses)
   int steps_cached = 0;
 };
+
+/// One layer of a solved filesystem: an OCI layer blob in the store.
+struct Layer {
+  std::string diff_id;     ///< "sha256:..." digest of the uncompressed tar
+  std::string digest;      ///< "sha256:..." digest of the blob
+  int64_t size = 0;        ///< blob bytes
+  std::string media_type;  ///< the blob's media type (compression)
+};
+
+/// What solve() made of a state.
+struct SolvedState {
+  std::vector<Layer> layers;  ///< the state's whole filesystem, bottom layer first
+  int steps_run = 0;          ///< RUN/COPY/WORKDIR steps executed (cache misses)
+  int steps_cached = 0;       ///< steps taken from the build cache
+};
+
+/// Solves `state` without making an image: every step the cache misses
+/// runs (RUN output to config.step_stdout_fd/step_output_fd), results are
+/// recorded in the build cache under the same keys `kiln bud` uses, so a
+/// later solve or build of the same steps is a cache hit. Must run inside
+/// kiln's user namespace (enter_build_namespace / open_store_in_namespace).
+/// Errors: the failing step's error (failed_step with the command's exit
+/// status for a RUN that exits non-zero), not_found for a missing build
+/// context or base image blob, store errors.
+Result<SolvedState> solve(const ImageStore& store, const BuildState& state, const BuildConfig& config);
 
 /// Solves `state` and stores the result as an image: config (history with
 /// each step's created time as recorded by the cache, so a fully cached

@@ -217,6 +217,7 @@ BuildState BuildState::with_user(const std::string& user) const { KILN_CONFIG_SE
 BuildState BuildState::with_label(const std::string& key, const std::string& value) const {
   KILN_CONFIG_SETTER(s.m_config.config.labels[key] = value);
 }
+BuildState BuildState::without_label(const std::string& key) const { KILN_CONFIG_SETTER(s.m_config.config.labels.erase(key)); }
 BuildState BuildState::with_cmd(std::optional<std::vector<std::string>> cmd) const {
   KILN_CONFIG_SETTER(s.m_config.config.cmd = std::move(cmd));
 }

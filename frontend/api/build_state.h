@@ -102,6 +102,7 @@ class BuildState {
   BuildState with_workdir(const std::string& dir) const;  ///< relative: against the current one
   BuildState with_user(const std::string& user) const;
   BuildState with_label(const std::string& key, const std::string& value) const;
+  BuildState without_label(const std::string& key) const;
   BuildState with_cmd(std::optional<std::vector<std::string>> cmd) const;
   /// Sets the entrypoint; like Docker, an entrypoint change resets an inherited CMD.
   BuildState with_entrypoint(std::optional<std::vector<std::string>> entrypoint) const;

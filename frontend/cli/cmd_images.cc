@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "frontend/api/container.h"
 #include "frontend/api/store_api.h"
 #include "frontend/cli/command.h"
 #include "frontend/cli/output.h"
@@ -94,17 +95,23 @@ Handler setup_rmi(CLI::App& sub) {
 Handler setup_inspect(CLI::App& sub) {
   struct Opts {
     std::string image;
-    std::string type = "image";
+    std::string type;
   };
   auto o = std::make_shared<Opts>();
-  sub.add_option("image", o->image, "Image name or id")->required();
-  sub.add_option("-t,--type", o->type, "What to inspect: image")->check(CLI::IsMember({"image"}));
+  sub.add_option("image", o->image, "Image name or id, or working container name")->required();
+  sub.add_option("-t,--type", o->type, "What to inspect: image or container (default: the image, else the container)")
+      ->check(CLI::IsMember({"image", "container"}));
   return [o](const Globals& g) {
     auto store = ImageStore::open(g.root);
     if (!store) {
       return report_error(store.error());
     }
-    auto r = inspect_image_json(*store, o->image);
+    auto r = o->type == "container" ? inspect_container_json(*store, o->image) : inspect_image_json(*store, o->image);
+    if (!r && o->type.empty() && r.error().code() == ErrorCode::not_found) {
+      if (auto c = inspect_container_json(*store, o->image)) {
+        r = std::move(c);
+      }
+    }
     if (!r) {
       return report_error(r.error());
     }

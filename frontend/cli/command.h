@@ -48,5 +48,17 @@ Handler setup_parse(CLI::App& sub);
 Handler setup_bud(CLI::App& sub);
 Handler setup_login(CLI::App& sub);
 Handler setup_logout(CLI::App& sub);
+// stepwise builds (cmd_from_run.cc, cmd_copy.cc, cmd_config.cc, cmd_commit.cc, cmd_containers.cc)
+Handler setup_from(CLI::App& sub);
+Handler setup_run(CLI::App& sub);
+Handler setup_copy(CLI::App& sub);
+Handler setup_add(CLI::App& sub);
+Handler setup_config(CLI::App& sub);
+Handler setup_commit(CLI::App& sub);
+Handler setup_containers(CLI::App& sub);
+Handler setup_rm(CLI::App& sub);
+Handler setup_mount(CLI::App& sub);
+Handler setup_umount(CLI::App& sub);
+Handler setup_unshare(CLI::App& sub);
 
 }  // namespace kiln::cli

@@ -93,6 +93,30 @@ bool BuildRunner::result_available(const OpResult& result) {
 
 Result<std::string> BuildRunner::materialize(const OpResult& result) { return m_impl->view_of(result); }
 
+Result<void> BuildRunner::mount_view_at(const OpResult& result, const std::string& target, const std::string& empty_dir) {
+  if (result.layers.empty()) {
+    return {};
+  }
+  KILN_TRY_ASSIGN(auto lowers, m_impl->lowers_of(result.layers));
+  executor::StorageDriver driver = m_impl->config.driver;
+  if (driver == executor::StorageDriver::vfs) {
+    return executor::copy_lowers_to(lowers, target);
+  }
+  if (lowers.size() == 1) {
+    KILN_TRY(make_dirs(empty_dir));
+    lowers.push_back(empty_dir);
+  }
+  executor::OverlayMount o{lowers, "", "", target};
+  KILN_TRY_ASSIGN(executor::UniqueMount m, driver == executor::StorageDriver::fuse_overlayfs
+                                               ? executor::mount_fuse_overlayfs(o)
+                                               : executor::mount_overlay(o));
+  std::string kept = m.release();  // the view outlives this process (`kiln mount`)
+  log::debug("mounted the view of ", result.layers.size(), " layers at `", kept, "`");
+  return {};
+}
+
+Result<void> BuildRunner::unmount_view(const std::string& target) { return executor::UniqueMount(target).unmount(); }
+
 Result<std::optional<LayerRef>> BuildRunner::squash(const OpResult& base, const OpResult& top) {
   if (top.layers.size() < base.layers.size() ||
       !std::equal(base.layers.begin(), base.layers.end(), top.layers.begin())) {

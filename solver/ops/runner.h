@@ -85,6 +85,16 @@ class BuildRunner final : public OpRunner {
   /// type=local/tar and COPY --from). The view lives as long as the runner.
   Result<std::string> materialize(const OpResult& result);
 
+  /// Mounts a read-only merged view of `result` on the existing empty
+  /// directory `target` and leaves it mounted when the runner goes away
+  /// (`kiln mount`): the mount belongs to the calling mount namespace. With
+  /// one layer, overlay needs a second (empty) lower: `empty_dir` is made for
+  /// that. vfs: a copy of the files instead of a mount. Errors: extraction
+  /// and mount errors.
+  Result<void> mount_view_at(const OpResult& result, const std::string& target, const std::string& empty_dir);
+  /// Unmounts a view mount_view_at made (lazily, MNT_DETACH).
+  static Result<void> unmount_view(const std::string& target);
+
   /// One layer holding every change `top` makes over `base` (top's chain must
   /// start with base's): the diff of their two merged views, whiteouts
   /// included, written to the store like any layer. For `bud --squash` and
