@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "frontend/api/build.h"
+#include "frontend/api/host_inputs.h"
 #include "frontend/api/namespace.h"
 #include "frontend/cli/command.h"
 #include "frontend/cli/output.h"
@@ -52,6 +53,8 @@ struct BudOptions {
   bool explain_cache = false;
   std::string storage_driver;
   unsigned timeout = 0;
+  std::vector<std::string> secrets;
+  std::vector<std::string> ssh;
 };
 
 Result<std::map<std::string, std::string>> parse_build_args(const std::vector<std::string>& raw) {
@@ -192,6 +195,10 @@ int run_bud(const BudOptions& o, const Globals& g) {
   }
   ProgressMode mode = o.quiet ? ProgressMode::quiet : (o.progress == "json" ? ProgressMode::json : ProgressMode::plain);
   auto reporter = make_reporter(mode);
+  auto host = prepare_host_inputs(o.secrets, o.ssh);  // before the namespace: read with the user's rights
+  if (!host) {
+    return report_error(host.error());
+  }
   auto store = open_store_in_namespace(g.root, g.argc, g.argv);
   if (!store) {
     return report_error(store.error());
@@ -225,6 +232,8 @@ int run_bud(const BudOptions& o, const Globals& g) {
   }
   Reporter* rep = reporter.get();
   config->on_event = [rep](const BuildEvent& ev) { rep->event(ev); };
+  config->secrets = std::move(host->secrets);
+  config->ssh_agents = std::move(host->ssh_agents);
   rep->plan(lowered->steps);
   CommitOptions commit;
   commit.tags = o.tags;
@@ -291,6 +300,8 @@ Handler setup_bud(CLI::App& sub) {
   sub.add_flag("--explain-cache", o->explain_cache, "Say for each cache miss which input changed");
   sub.add_option("--storage-driver", o->storage_driver, "overlay, fuse-overlayfs or vfs (default: probe)");
   sub.add_option("--timeout", o->timeout, "Kill a RUN step after this many seconds (0 = never)");
+  sub.add_option("--secret", o->secrets, "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR");
+  sub.add_option("--ssh", o->ssh, "SSH agent for RUN --mount=type=ssh: default, default=SOCKET or ID=SOCKET");
   return [o](const Globals& g) { return run_bud(*o, g); };
 }
 
