@@ -18,7 +18,9 @@ namespace kiln::layers::detail {
 /// caller-owned fd.
 class BlobSink {
  public:
-  explicit BlobSink(int fd) : m_fd(fd) {}
+  /// hash = false when the blob is the tar itself (no compression): its
+  /// digest is the diffID, computed once by the caller.
+  explicit BlobSink(int fd, bool hash = true) : m_fd(fd), m_hash(hash) {}
   Result<void> write(const void* data, size_t size);
   int64_t size() const { return m_size; }
   /// Hex sha256 of everything written.
@@ -26,6 +28,7 @@ class BlobSink {
 
  private:
   int m_fd;
+  bool m_hash;
   int64_t m_size = 0;
   Sha256 m_sha;
 };
@@ -40,7 +43,7 @@ class Compressor {
   virtual Result<void> finish() = 0;
 };
 
-/// kiln's default level per codec (gzip 6, zstd 3).
+/// kiln's default level per codec (gzip: libdeflate 4, zstd 3).
 int default_level(oci::media::Compression compression);
 
 /// A compressor for `compression` at `level` (0 = default) with `threads`

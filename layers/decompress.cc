@@ -24,7 +24,8 @@ Error corrupt(std::string what) { return Error(ErrorCode::cache_corrupt, std::mo
 // Raw bytes from the fd, hashed as they are read.
 class RawInput {
  public:
-  explicit RawInput(int fd) : m_fd(fd), m_buf(k_in_chunk) {}
+  // hash = false for an uncompressed blob, whose digest is its diffID.
+  RawInput(int fd, bool hash) : m_fd(fd), m_hash(hash), m_buf(k_in_chunk) {}
 
   // Makes input available; false at the end of the file.
   Result<bool> fill() {
@@ -39,11 +40,27 @@ class RawInput {
       if (n < 0) {
         return Error::from_errno("read layer blob");
       }
-      m_sha.update(m_buf.data(), static_cast<size_t>(n));
+      if (m_hash) {
+        m_sha.update(m_buf.data(), static_cast<size_t>(n));
+      }
       m_size += n;
       m_pos = 0;
       m_len = static_cast<size_t>(n);
       return n > 0;
+    }
+  }
+  // Reads straight into buf (no buffering): for uncompressed blobs.
+  Result<size_t> read_into(uint8_t* buf, size_t cap) {
+    for (;;) {
+      ssize_t n = ::read(m_fd, buf, cap);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        return Error::from_errno("read layer blob");
+      }
+      m_size += n;
+      return static_cast<size_t>(n);
     }
   }
   uint8_t* data() { return m_buf.data() + m_pos; }
@@ -55,6 +72,7 @@ class RawInput {
 
  private:
   int m_fd;
+  bool m_hash;
   std::vector<uint8_t> m_buf;
   size_t m_pos = 0;
   size_t m_len = 0;
@@ -64,7 +82,7 @@ class RawInput {
 
 class Reader : public BlobReader {
  public:
-  explicit Reader(int fd) : m_in(fd) {}
+  Reader(int fd, bool hash) : m_in(fd, hash) {}
   std::string compressed_hex() override { return m_in.hex(); }
   int64_t compressed_size() const override { return m_in.size(); }
 
@@ -74,17 +92,8 @@ class Reader : public BlobReader {
 
 class PlainReader final : public Reader {
  public:
-  using Reader::Reader;
-  Result<size_t> read(uint8_t* buf, size_t cap) override {
-    KILN_TRY_ASSIGN(bool more, m_in.fill());
-    if (!more) {
-      return size_t{0};
-    }
-    size_t n = std::min(cap, m_in.avail());
-    std::memcpy(buf, m_in.data(), n);
-    m_in.consume(n);
-    return n;
-  }
+  explicit PlainReader(int fd) : Reader(fd, false) {}
+  Result<size_t> read(uint8_t* buf, size_t cap) override { return m_in.read_into(buf, cap); }
   Compression compression() const override { return Compression::none; }
 };
 
@@ -92,7 +101,7 @@ class PlainReader final : public Reader {
 // inflate, which checks each member's CRC-32 and length.
 class GzipReader final : public Reader {
  public:
-  explicit GzipReader(int fd) : Reader(fd) { reset(); }
+  explicit GzipReader(int fd) : Reader(fd, true) { reset(); }
   Compression compression() const override { return Compression::gzip; }
 
   Result<size_t> read(uint8_t* buf, size_t cap) override {
@@ -136,7 +145,7 @@ class GzipReader final : public Reader {
 
 class ZstdReader final : public Reader {
  public:
-  explicit ZstdReader(int fd) : Reader(fd), m_dctx(ZSTD_createDCtx()) {
+  explicit ZstdReader(int fd) : Reader(fd, true), m_dctx(ZSTD_createDCtx()) {
     // Layers come from anywhere: refuse windows above 128 MiB so a crafted
     // frame cannot make extraction allocate gigabytes (zstd CLI's default limit).
     ZSTD_DCtx_setParameter(m_dctx, ZSTD_d_windowLogMax, 27);
@@ -229,7 +238,6 @@ void LayerStream::stop() {
 }
 
 void LayerStream::run() {
-  Sha256 diff_id;
   int64_t total = 0;
   for (;;) {
     Buffer* b = nullptr;
@@ -255,7 +263,6 @@ void LayerStream::run() {
       }
       filled += *r;
     }
-    diff_id.update(b->data.data(), filled);
     total += static_cast<int64_t>(filled);
     std::lock_guard<std::mutex> lock(m_mutex);
     b->size = error ? 0 : filled;  // a failed stream ends with an empty buffer carrying the error
@@ -264,8 +271,8 @@ void LayerStream::run() {
     if (error || filled == 0) {
       m_error = std::move(error);
       m_done = true;
-      m_totals.diff_id_hex = diff_id.finish_hex();
-      m_totals.digest_hex = m_reader->compressed_hex();
+      m_totals.compression = m_reader->compression();
+      m_totals.digest_hex = m_totals.compression == Compression::none ? std::string() : m_reader->compressed_hex();
       m_totals.compressed_size = m_reader->compressed_size();
       m_totals.uncompressed_size = total;
       m_totals.compression = m_reader->compression();
@@ -293,6 +300,10 @@ Result<std::pair<const uint8_t*, size_t>> LayerStream::next() {
     return std::pair<const uint8_t*, size_t>(nullptr, 0);
   }
   m_holding = true;
+  lock.unlock();
+  // The diffID is hashed here, on the consuming thread, so the reading
+  // thread only reads and decompresses: the two halves stay balanced.
+  m_diff_id.update(b.data.data(), b.size);
   return std::pair<const uint8_t*, size_t>(b.data.data(), b.size);
 }
 
@@ -304,6 +315,10 @@ Result<LayerStream::Totals> LayerStream::finish() {
     }
   }
   stop();
+  m_totals.diff_id_hex = m_diff_id.finish_hex();
+  if (m_totals.compression == Compression::none) {
+    m_totals.digest_hex = m_totals.diff_id_hex;
+  }
   return m_totals;
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "oci/media_types.h"
+#include "util/hasher.h"
 #include "util/result.h"
 
 namespace kiln::layers::detail {
@@ -80,6 +81,7 @@ class LayerStream {
   bool m_stopping = false;
   std::optional<Error> m_error;
   Totals m_totals;
+  Sha256 m_diff_id;  // updated by the consumer in next()
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::thread m_thread;

@@ -9,6 +9,7 @@
 #include "layers/decompress.h"
 #include "layers/extract_entry.h"
 #include "layers/safe_path.h"
+#include "layers/utf8_locale.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -86,6 +87,7 @@ Result<bool> prepare_target(const ExtractOptions& options) {
 }
 
 Result<ExtractResult> run(int blob_fd, const ExtractOptions& options) {
+  detail::ScopedUtf8Locale locale;
   KILN_TRY_ASSIGN(auto root, detail::SafeRoot::open(options.target_dir));
   ExtractResult result;
   detail::Applier applier(root, options, result);

@@ -16,7 +16,6 @@ namespace kiln::layers::detail {
 
 namespace {
 
-constexpr size_t k_staging = 1 << 20;  // tar bytes hashed and compressed per batch
 constexpr size_t k_read_chunk = 1 << 20;
 
 struct EntryDeleter {
@@ -37,9 +36,7 @@ std::string base_of(const std::string& path) {
 }  // namespace
 
 TarEmitter::TarEmitter(std::optional<int64_t> source_date_epoch, Compressor& compressor)
-    : m_epoch(source_date_epoch), m_compressor(compressor) {
-  m_staging.reserve(k_staging);
-}
+    : m_epoch(source_date_epoch), m_compressor(compressor), m_stage(compressor) {}
 
 TarEmitter::~TarEmitter() {
   if (m_archive != nullptr) {
@@ -62,11 +59,10 @@ Result<void> TarEmitter::open() {
   }
   // PAX ("restricted": a ustar header unless an attribute needs PAX), xattrs
   // as SCHILY.xattr only (what Go's archive/tar, so Docker and containerd,
-  // read), names as raw bytes whatever the locale, no blocking so the end of
-  // the archive is the two zero records only.
+  // read), no blocking so the end of the archive is the two zero records
+  // only. Names: see utf8_locale.h.
   if (archive_write_set_format_pax_restricted(m_archive) != ARCHIVE_OK ||
       archive_write_set_format_option(m_archive, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
-      archive_write_set_format_option(m_archive, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK ||
       archive_write_set_bytes_per_block(m_archive, 0) != ARCHIVE_OK) {
     return archive_error("configure the tar writer");
   }
@@ -81,30 +77,26 @@ ssize_t TarEmitter::on_write(struct archive* /*a*/, void* self, const void* buf,
   const auto* p = static_cast<const uint8_t*>(buf);
   size_t left = size;
   while (left > 0) {
-    size_t n = std::min(left, k_staging - t->m_staging.size());
-    t->m_staging.insert(t->m_staging.end(), p, p + n);
-    p += n;
-    left -= n;
-    if (t->m_staging.size() == k_staging) {
-      auto r = t->flush_staging();
-      if (!r) {
-        t->m_write_error = std::move(r).error();
+    if (t->m_filling == nullptr) {
+      auto next = t->m_stage.acquire();
+      if (!next) {
+        t->m_write_error = std::move(next).error();
         return -1;
       }
+      t->m_filling = *next;
+    }
+    std::vector<uint8_t>& b = *t->m_filling;
+    size_t n = std::min(left, HashAndCompress::k_buffer_size - b.size());
+    b.insert(b.end(), p, p + n);
+    p += n;
+    left -= n;
+    if (b.size() == HashAndCompress::k_buffer_size) {
+      t->m_stage.submit();
+      t->m_filling = nullptr;
     }
   }
   t->m_tar_size += static_cast<int64_t>(size);
   return static_cast<ssize_t>(size);
-}
-
-Result<void> TarEmitter::flush_staging() {
-  if (m_staging.empty()) {
-    return {};
-  }
-  m_sha.update(m_staging.data(), m_staging.size());
-  KILN_TRY(m_compressor.write(m_staging.data(), m_staging.size()));
-  m_staging.clear();
-  return {};
 }
 
 Result<void> TarEmitter::write_header(const Entry& e, const std::string& link_target, const std::string& hardlink) {
@@ -132,8 +124,10 @@ Result<void> TarEmitter::write_header(const Entry& e, const std::string& link_ta
   for (const auto& [name, value] : e.xattrs) {
     archive_entry_xattr_add_entry(ae.get(), name.c_str(), value.data(), value.size());
   }
+  // ARCHIVE_WARN: a name that is not UTF-8 was written as raw bytes with
+  // `hdrcharset=BINARY`, which is what we want.
   int rc = archive_write_header(m_archive, ae.get());
-  if (rc != ARCHIVE_OK) {
+  if (rc < ARCHIVE_WARN) {
     return archive_error(cat("write tar header for `", e.path, "`"));
   }
   ++m_entries;
@@ -215,7 +209,11 @@ Result<void> TarEmitter::finish() {
   if (archive_write_close(m_archive) != ARCHIVE_OK) {
     return archive_error("finish the tar stream");
   }
-  KILN_TRY(flush_staging());
+  if (m_filling != nullptr) {
+    m_stage.submit();
+    m_filling = nullptr;
+  }
+  KILN_TRY_ASSIGN(m_diff_id, m_stage.finish());
   return m_compressor.finish();
 }
 

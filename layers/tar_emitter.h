@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "layers/async_hash.h"
 #include "layers/compress.h"
 #include "layers/xattrs.h"
 #include "util/hasher.h"
@@ -59,13 +60,13 @@ class TarEmitter final : public EntrySink {
   /// Ends the archive and the compressed stream.
   Result<void> finish();
 
-  std::string diff_id_hex() { return m_sha.finish_hex(); }
+  /// The diffID (hex), after finish().
+  const std::string& diff_id_hex() const { return m_diff_id; }
   int64_t tar_size() const { return m_tar_size; }
   int64_t entries() const { return m_entries; }
 
  private:
   static ssize_t on_write(struct archive* a, void* self, const void* buf, size_t size);
-  Result<void> flush_staging();
   Result<void> write_header(const Entry& e, const std::string& link_target, const std::string& hardlink);
   Result<void> write_marker(const std::string& path);
   Result<void> copy_data(const Entry& e);
@@ -74,8 +75,9 @@ class TarEmitter final : public EntrySink {
   std::optional<int64_t> m_epoch;
   Compressor& m_compressor;
   struct archive* m_archive = nullptr;
-  Sha256 m_sha;
-  std::vector<uint8_t> m_staging;
+  HashAndCompress m_stage;
+  std::vector<uint8_t>* m_filling = nullptr;  // from m_stage.acquire()
+  std::string m_diff_id;
   std::vector<char> m_read_buf;
   std::optional<Error> m_write_error;  // from the libarchive callback
   std::map<std::pair<dev_t, ino_t>, std::string> m_links;  // first path of each multiply-linked inode

@@ -62,8 +62,9 @@ struct WriteOptions {
   /// read, compressed in independent 1 MiB members by libdeflate on `threads`
   /// workers), zstd (zstd's own worker threads) or none.
   oci::media::Compression compression = oci::media::Compression::gzip;
-  /// Codec level; 0 = kiln's default (gzip 6, zstd 3). gzip accepts 1..12
-  /// (libdeflate's scale; 1..9 match gzip's meaning), zstd 1..19.
+  /// Codec level; 0 = kiln's default (gzip: libdeflate level 4, measured
+  /// within 2% of `gzip -6`'s size at over twice its speed; zstd: 3). gzip
+  /// accepts 1..12 (libdeflate's scale; 1..9 mean what gzip's do), zstd 1..19.
   int level = 0;
   /// SOURCE_DATE_EPOCH (seconds): mtimes later than this are clamped to it.
   std::optional<int64_t> source_date_epoch;

@@ -1,5 +1,7 @@
 #include "frontend/api/build.h"
 
+#include "frontend/api/build_extras.h"
+
 #include <thread>
 
 #include "cache/key_index.h"
@@ -8,6 +10,7 @@
 #include "executor/mounts.h"
 #include "executor/user_namespace.h"
 #include "oci/media_types.h"
+#include "oci/reference.h"
 #include "solver/ops/runner.h"
 #include "solver/solve.h"
 #include "util/file.h"
@@ -79,9 +82,6 @@ bool reportable(const solver::Op& op) {
 Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& state, const BuildConfig& config,
                                const CommitOptions& commit) {
   const cache::Store& store = image_store.store();
-  if (commit.squash) {
-    return Error(ErrorCode::unsupported, "--squash is not supported yet");
-  }
   std::vector<std::string> names;
   for (const auto& t : commit.tags) {
     KILN_TRY_ASSIGN(oci::Reference ref, cache::Store::normalize_new_name(t));
@@ -156,13 +156,17 @@ Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& 
     cfg.diff_ids.push_back(l.diff_id);
   }
   fill_history(cfg, state.pending_history(), solved, config);
+  std::vector<solver::LayerRef> layers = final_fs.layers;
+  if (commit.squash) {
+    KILN_TRY(detail::squash_new_layers(runner, graph.definition, graph.target, solved, layers, cfg));
+  }
   std::string cfg_bytes = oci::serialize_image_config(cfg);
   KILN_TRY_ASSIGN(oci::Digest cfg_digest, store.put_blob(cfg_bytes));
   oci::Manifest m;
   m.media_type = std::string(config.docker_format ? oci::media::k_docker_manifest : oci::media::k_oci_manifest);
   m.config = oci::make_descriptor(config.docker_format ? oci::media::k_docker_config : oci::media::k_oci_config,
                                   cfg_digest, static_cast<int64_t>(cfg_bytes.size()));
-  for (const auto& l : final_fs.layers) {
+  for (const auto& l : layers) {
     m.layers.push_back(oci::make_descriptor(layer_media_type(l.media_type, config.docker_format), l.digest, l.size));
   }
   m.annotations = commit.annotations;
@@ -192,6 +196,25 @@ Result<ResolvedImage> resolve_base_image(const ImageStore& image_store, const st
   r.id = img.manifest.config.digest;
   r.config = img.config;
   return r;
+}
+
+Result<ResolvedImage> resolve_build_image(const ImageStore& image_store, const std::string& reference,
+                                          PullPolicy policy, const RegistryOptions& options) {
+  const cache::Store& store = image_store.store();
+  KILN_TRY_ASSIGN(EnsuredImage ensured, ensure_image(image_store, reference, policy, options));
+  KILN_TRY_ASSIGN(cache::ImageRecord rec, store.resolve_image(ensured.digest));
+  KILN_TRY_ASSIGN(cache::LoadedImage img, store.load_image(rec));
+  ResolvedImage r;
+  r.ref = !ensured.name.empty() ? ensured.name : (rec.names.empty() ? reference : rec.names.front());
+  r.manifest = rec.manifest.digest;
+  r.id = img.manifest.config.digest;
+  r.config = img.config;
+  return r;
+}
+
+bool reference_names_registry(const std::string& reference) {
+  auto ref = oci::parse_reference(reference);
+  return ref && ref->domain_given;
 }
 
 Result<OutputSpec> parse_output_spec(const std::string& text) {
@@ -233,7 +256,6 @@ Result<OutputSpec> parse_output_spec(const std::string& text) {
 
 Result<void> export_output(const ImageStore& image_store, const BuiltImage& image, const BuildConfig& config,
                            const OutputSpec& output) {
-  (void)config;
   const cache::Store& store = image_store.store();
   KILN_TRY_ASSIGN(cache::ImageRecord rec, store.resolve_image(image.manifest_digest));
   KILN_TRY_ASSIGN(cache::LoadedImage img, store.load_image(rec));
@@ -244,7 +266,7 @@ Result<void> export_output(const ImageStore& image_store, const BuiltImage& imag
       return cache::export_image(store, img, {cache::TransportKind::docker_archive, output.dest, ""});
     case OutputType::local:
     case OutputType::tar:
-      return Error(ErrorCode::unsupported, "--output type=local and type=tar are not supported yet");
+      return detail::export_filesystem(store, img, config, output.type, output.dest);
   }
   return {};
 }

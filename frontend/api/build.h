@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "frontend/api/build_state.h"
+#include "frontend/api/registry_api.h"
 #include "frontend/api/store_api.h"
 #include "oci/media_types.h"
 #include "util/redacted.h"
@@ -86,6 +87,11 @@ struct BuiltImage {
 Result<BuiltImage> build_image(const ImageStore& store, const BuildState& state, const BuildConfig& config,
                                const CommitOptions& commit);
 
+/// True when `reference` names its registry explicitly (a first component
+/// with a '.' or ':', or `localhost`), as `bud --push` needs:
+/// "reg:5000/team/app:1" yes, "app:1" and "team/app" no.
+bool reference_names_registry(const std::string& reference);
+
 enum class OutputType { local, tar, oci, docker };
 struct OutputSpec {
   OutputType type = OutputType::local;
@@ -96,9 +102,21 @@ struct OutputSpec {
 Result<OutputSpec> parse_output_spec(const std::string& text);
 
 /// Writes a built image (by id) to an output: its merged filesystem (local
-/// directory or tar) or an image archive (oci/docker).
+/// directory, merged into what is there, every entry owned by container
+/// root; or an uncompressed tar with the image's owners) or an image
+/// archive (oci-archive / docker-archive, loadable by skopeo and podman).
+/// output.dest is the path written (the caller maps it through
+/// HostOutputs::path_for). Must run inside kiln's namespace.
 Result<void> export_output(const ImageStore& store, const BuiltImage& image, const BuildConfig& config,
                            const OutputSpec& output);
+
+/// Resolves FROM and COPY --from images for a build: ensure_image
+/// (registry_api.h) with the pull policy (a registry reference the store
+/// lacks, or every one with PullPolicy::always, is pulled; local transports
+/// are imported), then the image as the store has it. Errors: those of
+/// ensure_image (not_found naming the image, auth, network).
+Result<ResolvedImage> resolve_build_image(const ImageStore& store, const std::string& reference, PullPolicy policy,
+                                          const RegistryOptions& options);
 
 /// Resolves FROM: a name or id in the store (short names as the store looks
 /// them up), or an `oci:`/`oci-archive:`/`docker-archive:` reference imported

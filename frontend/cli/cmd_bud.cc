@@ -7,10 +7,12 @@
 
 #include "frontend/api/build.h"
 #include "frontend/api/host_inputs.h"
+#include "frontend/api/host_outputs.h"
 #include "frontend/api/namespace.h"
 #include "frontend/cli/command.h"
 #include "frontend/cli/output.h"
 #include "frontend/cli/progress.h"
+#include "frontend/cli/registry_flags.h"
 #include "frontend/dockerfile/lower.h"
 #include "util/atomic_file.h"
 #include "util/file.h"
@@ -55,6 +57,8 @@ struct BudOptions {
   unsigned timeout = 0;
   std::vector<std::string> secrets;
   std::vector<std::string> ssh;
+  bool push = false;
+  RegistryFlags registry;
 };
 
 Result<std::map<std::string, std::string>> parse_build_args(const std::vector<std::string>& raw) {
@@ -95,6 +99,19 @@ Result<std::string> dockerfile_path(const BudOptions& o) {
   return path_exists(containerfile) ? containerfile : path_join(o.context, "Dockerfile");
 }
 
+// FROM and COPY --from images: pulled per --pull, each reference once per build.
+dockerfile::ImageResolver image_resolver(const ImageStore& store, PullPolicy policy, const RegistryOptions& ro) {
+  auto memo = std::make_shared<std::map<std::string, ResolvedImage>>();
+  return [store, policy, ro, memo](const std::string& ref) -> Result<ResolvedImage> {
+    if (auto it = memo->find(ref); it != memo->end()) {
+      return it->second;
+    }
+    KILN_TRY_ASSIGN(ResolvedImage img, resolve_build_image(store, ref, policy, ro));
+    (*memo)[ref] = img;
+    return img;
+  };
+}
+
 Result<dockerfile::LowerOptions> lower_options(const BudOptions& o, const std::string& df_path, const ImageStore& store) {
   dockerfile::LowerOptions lo;
   auto text = df_path == "-" ? read_all(0) : read_file(df_path);
@@ -107,7 +124,14 @@ Result<dockerfile::LowerOptions> lower_options(const BudOptions& o, const std::s
   KILN_TRY_ASSIGN(lo.build_args, parse_build_args(o.build_args));
   lo.target = o.target;
   lo.platform = o.platform;
-  lo.resolve_image = [store](const std::string& ref) { return resolve_base_image(store, ref); };
+  auto policy = parse_pull_policy(o.pull.empty() ? "always" : o.pull);  // bare --pull: always
+  if (!policy) {
+    return Error(ErrorCode::usage, cat("invalid --pull `", o.pull, "`: expected always, missing or never"));
+  }
+  RegistryFlags flags = o.registry;
+  flags.quiet = flags.quiet || o.quiet;
+  KILN_TRY_ASSIGN(RegistryOptions ro, registry_options(flags));
+  lo.resolve_image = image_resolver(store, *policy, ro);
   KILN_TRY_ASSIGN(lo.context_ignore, dockerfile::load_context_ignore(df_path, o.context, o.ignorefile));
   KILN_TRY_ASSIGN(auto contexts, parse_pairs(o.build_contexts, "--build-context"));
   for (const auto& [name, value] : contexts) {
@@ -188,16 +212,64 @@ Result<BuildConfig> build_config(const BudOptions& o, const dockerfile::LowerOpt
   return c;
 }
 
+// -t names that name a registry (what --push sends).
+Result<std::vector<std::string>> push_targets(const BudOptions& o) {
+  std::vector<std::string> out;
+  for (const auto& t : o.tags) {
+    if (reference_names_registry(t)) {
+      out.push_back(t);
+    }
+  }
+  if (out.empty()) {
+    return Error(ErrorCode::usage, "--push: no -t name names a registry")
+        .with_hint("name the image with -t REGISTRY/REPOSITORY[:TAG], e.g. -t registry.example:5000/team/app:1");
+  }
+  return out;
+}
+
+Result<void> push_built(const ImageStore& store, const BudOptions& o, const BuiltImage& built) {
+  KILN_TRY_ASSIGN(auto targets, push_targets(o));
+  RegistryFlags flags = o.registry;
+  flags.quiet = flags.quiet || o.quiet;
+  KILN_TRY_ASSIGN(RegistryOptions ro, registry_options(flags));
+  for (const auto& t : targets) {
+    KILN_TRY_ASSIGN(PushSummary pushed, push_image(store, built.id, t, ro));
+    if (!o.quiet) {
+      log::info("pushed `", pushed.reference, "` (", pushed.digest, ")");
+    }
+  }
+  return {};
+}
+
 int run_bud(const BudOptions& o, const Globals& g) {
   auto t0 = std::chrono::steady_clock::now();
-  if (o.squash) {
-    return report_error(Error(ErrorCode::unsupported, "--squash is not supported yet"));
-  }
   ProgressMode mode = o.quiet ? ProgressMode::quiet : (o.progress == "json" ? ProgressMode::json : ProgressMode::plain);
   auto reporter = make_reporter(mode);
-  auto host = prepare_host_inputs(o.secrets, o.ssh);  // before the namespace: read with the user's rights
+  std::vector<OutputSpec> outputs;
+  std::vector<std::string> host_paths;
+  for (const auto& out : o.outputs) {
+    auto spec = parse_output_spec(out);
+    if (!spec) {
+      return report_error(spec.error());
+    }
+    outputs.push_back(*spec);
+    host_paths.push_back(spec->dest);
+  }
+  if (!o.iidfile.empty()) {
+    host_paths.push_back(o.iidfile);
+  }
+  if (o.push) {
+    if (auto t = push_targets(o); !t) {
+      return report_error(t.error());
+    }
+  }
+  auto host = HostOutputs::prepare(g.root, host_paths);  // host root: outputs are moved out by the outer process
   if (!host) {
     return report_error(host.error());
+  }
+  auto inputs = prepare_host_inputs(o.secrets, o.ssh);  // before the namespace: read with the user's rights
+  if (!inputs) {
+    return report_error(inputs.error());
   }
   auto store = open_store_in_namespace(g.root, g.argc, g.argv);
   if (!store) {
@@ -210,14 +282,6 @@ int run_bud(const BudOptions& o, const Globals& g) {
   auto lo = lower_options(o, *df, *store);
   if (!lo) {
     return report_error(lo.error());
-  }
-  std::vector<OutputSpec> outputs;
-  for (const auto& out : o.outputs) {
-    auto spec = parse_output_spec(out);
-    if (!spec) {
-      return report_error(spec.error());
-    }
-    outputs.push_back(*spec);
   }
   auto lowered = dockerfile::lower_dockerfile(*lo);
   if (!lowered) {
@@ -232,11 +296,12 @@ int run_bud(const BudOptions& o, const Globals& g) {
   }
   Reporter* rep = reporter.get();
   config->on_event = [rep](const BuildEvent& ev) { rep->event(ev); };
-  config->secrets = std::move(host->secrets);
-  config->ssh_agents = std::move(host->ssh_agents);
+  config->secrets = std::move(inputs->secrets);
+  config->ssh_agents = std::move(inputs->ssh_agents);
   rep->plan(lowered->steps);
   CommitOptions commit;
   commit.tags = o.tags;
+  commit.squash = o.squash;
   auto ann = parse_pairs(o.annotations, "--annotation");
   if (!ann) {
     return report_error(ann.error());
@@ -247,13 +312,19 @@ int run_bud(const BudOptions& o, const Globals& g) {
     rep->failed(built.error());
     return report_error(built.error());
   }
-  for (const auto& out : outputs) {
+  for (auto out : outputs) {
+    out.dest = host->path_for(out.dest);
     if (auto r = export_output(*store, *built, *config, out); !r) {
       return report_error(r.error());
     }
   }
   if (!o.iidfile.empty()) {
-    if (auto r = write_file_atomic(absolute_path(o.iidfile), built->id); !r) {
+    if (auto r = write_file_atomic(host->path_for(o.iidfile), built->id); !r) {
+      return report_error(r.error());
+    }
+  }
+  if (o.push) {
+    if (auto r = push_built(*store, o, *built); !r) {
       return report_error(r.error());
     }
   }
@@ -274,8 +345,9 @@ Handler setup_bud(CLI::App& sub) {
   sub.add_option("--target", o->target, "Build up to this stage");
   sub.add_flag("--no-cache", o->no_cache, "Run every step; do not use the build cache");
   sub.add_option("--layers", o->layers, "Use the build cache (default true)");
-  sub.add_option("--pull", o->pull, "Base image pull policy: always, missing, never")
-      ->check(CLI::IsMember({"always", "missing", "never", "true", "false"}));
+  sub.add_option("--pull", o->pull, "Base image pull policy: always, missing (default), never")
+      ->check(CLI::IsMember({"always", "missing", "never", "true", "false", "ifmissing"}))
+      ->expected(0, 1);
   sub.add_option("--format", o->format, "Image format: oci (default) or docker");
   sub.add_option("--label", o->labels, "Image label KEY=VALUE (repeatable)");
   sub.add_option("--annotation", o->annotations, "Manifest annotation KEY=VALUE (repeatable)");
@@ -302,6 +374,8 @@ Handler setup_bud(CLI::App& sub) {
   sub.add_option("--timeout", o->timeout, "Kill a RUN step after this many seconds (0 = never)");
   sub.add_option("--secret", o->secrets, "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR");
   sub.add_option("--ssh", o->ssh, "SSH agent for RUN --mount=type=ssh: default, default=SOCKET or ID=SOCKET");
+  sub.add_flag("--push", o->push, "Push the image to the registries its -t names give, after the build");
+  add_registry_flags(sub, o->registry, false);
   return [o](const Globals& g) { return run_bud(*o, g); };
 }
 

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "oci/json.h"
+#include "frontend/dockerfile/progress_json.h"
 #include "util/strings.h"
 
 namespace kiln::cli {
@@ -83,36 +83,19 @@ class JsonReporter : public Reporter {
  public:
   void plan(const std::vector<dockerfile::StepInfo>& steps) override {
     for (const auto& s : steps) {
-      emit({{"event", "step"}, {"stage", s.stage_name}, {"stage_index", s.stage_index}, {"step", s.step},
-            {"step_count", s.step_count}, {"instruction", s.text}});
+      emit(dockerfile::step_json(s));
     }
   }
-  void event(const BuildEvent& ev) override {
-    static const char* names[] = {"step_start", "cache_hit", "step_end", "step_failed"};
-    oci::Json j = {{"event", names[static_cast<int>(ev.kind)]}, {"stage", ev.stage}, {"step", ev.step},
-                   {"instruction", ev.description}, {"cache_key", ev.key}};
-    if (ev.kind == BuildEvent::Kind::step_finished || ev.kind == BuildEvent::Kind::step_failed) {
-      j["duration_seconds"] = ev.seconds;
-    }
-    if (ev.layer_bytes > 0) {
-      j["layer_bytes"] = ev.layer_bytes;
-      j["layer_digest"] = ev.layer_digest;
-    }
-    if (!ev.explanation.empty()) {
-      j["cache_miss_reasons"] = ev.explanation;
-    }
-    emit(j);
-  }
+  void event(const BuildEvent& ev) override { emit(dockerfile::event_json(ev)); }
   void committed(const std::vector<std::string>& names, const BuiltImage& image, double seconds) override {
-    emit({{"event", "commit"}, {"names", names}, {"id", image.id}, {"manifest_digest", image.manifest_digest},
-          {"duration_seconds", seconds}, {"steps_run", image.steps_run}, {"steps_cached", image.steps_cached}});
+    emit(dockerfile::commit_json(names, image, seconds));
   }
-  void failed(const Error& error) override { emit({{"event", "error"}, {"message", error.render()}}); }
+  void failed(const Error& error) override { emit(dockerfile::error_json(error)); }
 
  private:
-  void emit(const oci::Json& j) {
+  void emit(const std::string& line) {
     std::lock_guard<std::mutex> lock(m_mutex);
-    out(j.dump() + "\n");
+    out(line + "\n");
   }
   std::mutex m_mutex;
 };

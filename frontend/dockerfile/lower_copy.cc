@@ -13,9 +13,15 @@ namespace {
 
 bool is_url(const std::string& s) { return s.starts_with("http://") || s.starts_with("https://"); }
 
+// Git sources as BuildKit recognizes them, plus file:// repositories (a
+// local bare repo) when the path names a .git repository.
 bool is_git(const std::string& s) {
-  return s.starts_with("git@") || s.starts_with("git://") ||
-         ((s.starts_with("https://") || s.starts_with("http://")) && (s.find(".git#") != std::string::npos || s.ends_with(".git")));
+  if (s.starts_with("git@") || s.starts_with("git://") || s.starts_with("ssh://")) {
+    return true;
+  }
+  std::string url = s.substr(0, s.find('#'));
+  bool dot_git = url.ends_with(".git") || url.ends_with(".git/");
+  return (s.starts_with("https://") || s.starts_with("http://") || s.starts_with("file://")) && dot_git;
 }
 
 solver::GitSource git_source(const std::string& url, bool keep_git_dir) {
@@ -124,10 +130,15 @@ Result<void> lower_copy(StageCtx& s, const parser::Instruction& ins) {
       solver::HttpSource h;
       h.url = src;
       h.checksum = c.checksum;
-      auto q = src.find('?');
-      h.filename = path_basename(src.substr(0, q));
+      std::string path = src.substr(0, src.find_first_of("?#"));
+      path = path.substr(path.find("://") + 3);
+      auto slash = path.find('/');
+      h.filename = slash == std::string::npos ? "" : path_basename(path.substr(slash));
+      if (h.filename.empty() || h.filename == "/" || h.filename == "." || h.filename == "..") {
+        h.filename = "__unnamed__";  // BuildKit's name for a URL without a file name
+      }
       CopyOptions one = co;
-      one.sources = {h.filename.empty() ? "download" : h.filename};
+      one.sources = {h.filename};
       one.unpack = c.unpack.value_or(false);
       s.state = s.state.copy(BuildState::http(h), one);
     } else if (is_url(src) && !add) {

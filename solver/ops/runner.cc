@@ -39,8 +39,11 @@ Result<std::string> BuildRunner::content_digest(const Definition& def, int op, s
     return m_impl->hasher.digest(dir, *copy, ctx->exclude, files);
   }
   if (std::holds_alternative<HttpSource>(src.attrs) || std::holds_alternative<GitSource>(src.attrs)) {
-    KILN_TRY_ASSIGN(std::string dir, m_impl->fetch_source(src));
-    return m_impl->hasher.digest(dir, *copy, {}, files);
+    KILN_TRY_ASSIGN(FetchedSource fetched, m_impl->fetch(src));
+    if (!fetched.content_digest.empty()) {
+      return fetched.content_digest;  // a git commit: its files are what it names
+    }
+    return m_impl->hasher.digest(fetched.dir, *copy, {}, files);
   }
   return std::string();
 }

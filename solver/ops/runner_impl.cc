@@ -1,5 +1,6 @@
 #include <sys/stat.h>
 
+#include "solver/cache_key.h"
 #include "solver/ops/copy_engine.h"
 #include "solver/ops/layer_cache.h"
 #include "solver/ops/runner_impl.h"
@@ -27,8 +28,33 @@ Result<std::string> BuildRunner::Impl::context_dir(const std::string& name) {
   return it->second;
 }
 
+Result<FetchedSource> BuildRunner::Impl::fetch(const Op& op) {
+  std::string key = op_key_parts(op).key();
+  std::lock_guard<std::mutex> hold(m_fetch_mutex);
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (auto it = m_fetched.find(key); it != m_fetched.end()) {
+      return it->second;
+    }
+  }
+  KILN_TRY_ASSIGN(std::string work, scratch_dir(cat(op_kind(op), "-")));
+  Result<FetchedSource> got = Error(ErrorCode::internal, cat("fetch: `", op_kind(op), "` is not a remote source"));
+  if (const auto* h = std::get_if<HttpSource>(&op.attrs)) {
+    got = fetch_http_source(*h, work).context(cat("ADD `", h->url, "`"));
+  } else if (const auto* g = std::get_if<GitSource>(&op.attrs)) {
+    got = fetch_git_source(*g, work).context(cat("ADD `", g->url, "`"));
+  }
+  if (!got) {
+    return got;
+  }
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_fetched[key] = *got;
+  return got;
+}
+
 Result<std::string> BuildRunner::Impl::fetch_source(const Op& op) {
-  return Error(ErrorCode::unsupported, cat("ADD from a remote ", op_kind(op), " source is not supported yet"));
+  KILN_TRY_ASSIGN(FetchedSource f, fetch(op));
+  return f.dir;
 }
 
 Result<OpResult> BuildRunner::Impl::image_result(const ImageSource& source) {

@@ -10,6 +10,7 @@
 
 #include "executor/mounts.h"
 #include "solver/ops/context_hash.h"
+#include "solver/ops/fetch_source.h"
 #include "solver/ops/runner.h"
 #include "util/temp_dir.h"
 
@@ -23,7 +24,9 @@ struct BuildRunner::Impl {
 
   /// The directory of a named build context. Errors: not_found naming it.
   Result<std::string> context_dir(const std::string& name);
-  /// Downloads/clones an http or git source once per build; its directory.
+  /// Downloads/clones an http or git source once per build (fetch_source.h);
+  /// fetch_source gives its directory.
+  Result<FetchedSource> fetch(const Op& op);
   Result<std::string> fetch_source(const Op& op);
   /// The chain of an image in the store.
   Result<OpResult> image_result(const ImageSource& source);
@@ -48,7 +51,8 @@ struct BuildRunner::Impl {
 
  private:
   std::mutex m_mutex;
-  std::map<std::string, std::string> m_fetched;  // source key -> dir
+  std::map<std::string, FetchedSource> m_fetched;  // source key -> fetched
+  std::mutex m_fetch_mutex;                        // one fetch at a time (held while fetching)
   std::map<std::string, std::string> m_views;    // chain key -> mounted dir
   std::map<std::string, std::string> m_context_copies;  // context name + ignore patterns -> copy
   std::vector<TempDir> m_temps;                  // declared first: destroyed last

@@ -14,12 +14,10 @@ namespace {
 
 using namespace kiln::layers::test;
 
-class DiffTest : public ::testing::Test {
+class DiffTest : public TempDirTest {
  protected:
   void SetUp() override {
-    auto t = TempDir::create("", "kiln-layers-");
-    ASSERT_TRUE(t.has_value());
-    m_tmp.emplace(std::move(*t));
+    ASSERT_NO_FATAL_FAILURE(TempDirTest::SetUp());
     lower = path_join(m_tmp->path(), "lower");
     upper = path_join(m_tmp->path(), "new");
     ASSERT_NO_FATAL_FAILURE(put_file(lower, "etc/passwd", "root:x:0:0"));
@@ -45,7 +43,6 @@ class DiffTest : public ::testing::Test {
     EXPECT_TRUE(r.has_value()) << r.error().render();
     return out;
   }
-  std::optional<TempDir> m_tmp;
   std::string lower;
   std::string upper;
 };

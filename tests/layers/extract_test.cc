@@ -18,20 +18,13 @@ namespace {
 using oci::media::Compression;
 using namespace kiln::layers::test;
 
-class ExtractLayerTest : public ::testing::Test {
+class ExtractLayerTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    auto t = TempDir::create("", "kiln-layers-");
-    ASSERT_TRUE(t.has_value());
-    m_tmp.emplace(std::move(*t));
-  }
-  std::string path(const std::string& name) { return path_join(m_tmp->path(), name); }
   std::string get_xattr(const std::string& p, const char* name) {
     char buf[256];
     ssize_t n = ::lgetxattr(p.c_str(), name, buf, sizeof buf);
     return n < 0 ? std::string("<none>") : std::string(buf, static_cast<size_t>(n));
   }
-  std::optional<TempDir> m_tmp;
 };
 
 TEST_F(ExtractLayerTest, OverlayLowerWritesWhiteoutDevicesAndOpaqueXattrs) {

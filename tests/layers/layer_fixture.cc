@@ -18,6 +18,14 @@
 
 namespace kiln::layers::test {
 
+void TempDirTest::SetUp() {
+  auto t = TempDir::create("", "kiln-layers-");
+  ASSERT_TRUE(t.has_value());
+  m_tmp.emplace(std::move(*t));
+}
+
+std::string TempDirTest::path(const std::string& name) const { return path_join(m_tmp->path(), name); }
+
 bool is_root() { return ::geteuid() == 0; }
 
 void put_file(const std::string& root, const std::string& rel, const std::string& content, mode_t mode) {
@@ -140,7 +148,8 @@ std::vector<TarEntry> read_tar(const std::string& path) {
   EXPECT_EQ(archive_read_open_filename(a, path.c_str(), 1 << 16), ARCHIVE_OK) << archive_error_string(a);
   struct archive_entry* ae = nullptr;
   int rc = 0;
-  while ((rc = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+  // ARCHIVE_WARN: a UTF-8 name in the test's C locale; the raw name is kept.
+  while ((rc = archive_read_next_header(a, &ae)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
     TarEntry e;
     e.name = archive_entry_pathname(ae);
     e.mode = archive_entry_mode(ae);
@@ -176,7 +185,7 @@ LayerInfo write_to(const SnapshotSource& source, const WriteOptions& options, co
   EXPECT_GE(fd, 0);
   auto info = write_layer(source, options, fd);
   ::close(fd);
-  EXPECT_TRUE(info.has_value()) << info.error().render();
+  EXPECT_TRUE(info.has_value()) << (info ? std::string() : info.error().render());
   return info ? *info : LayerInfo{};
 }
 

@@ -10,10 +10,22 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "layers/extract.h"
 #include "layers/write.h"
+#include "util/temp_dir.h"
 
 namespace kiln::layers::test {
+
+/// A fixture with a fresh temporary directory, removed after the test.
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  /// `name` inside the temporary directory.
+  std::string path(const std::string& name) const;
+  std::optional<TempDir> m_tmp;
+};
 
 bool is_root();
 

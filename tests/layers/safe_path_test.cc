@@ -23,12 +23,10 @@ TEST(SafePathTest, CleanEntryPathStripsRootAndDots) {
   EXPECT_NE(clean_entry_path("a/../../x").error().render().find("`a/../../x`"), std::string::npos);
 }
 
-class SafeRootTest : public ::testing::TestWithParam<bool> {
+class SafeRootTest : public TempDirTest, public ::testing::WithParamInterface<bool> {
  protected:
   void SetUp() override {
-    auto t = TempDir::create("", "kiln-layers-");
-    ASSERT_TRUE(t.has_value());
-    m_tmp.emplace(std::move(*t));
+    ASSERT_NO_FATAL_FAILURE(TempDirTest::SetUp());
     root = path_join(m_tmp->path(), "root");
     ASSERT_NO_FATAL_FAILURE(put_dir(root, "real"));
     ASSERT_NO_FATAL_FAILURE(put_dir(m_tmp->path(), "outside"));
@@ -36,7 +34,6 @@ class SafeRootTest : public ::testing::TestWithParam<bool> {
     ASSERT_NO_FATAL_FAILURE(put_symlink(root, "up", "../../../outside"));
     ASSERT_NO_FATAL_FAILURE(put_dir(root, "outside"));
   }
-  std::optional<TempDir> m_tmp;
   std::string root;
 };
 

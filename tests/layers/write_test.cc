@@ -17,19 +17,14 @@ namespace {
 using oci::media::Compression;
 using namespace kiln::layers::test;
 
-class WriteLayerTest : public ::testing::Test {
+class WriteLayerTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    auto t = TempDir::create("", "kiln-layers-");
-    ASSERT_TRUE(t.has_value());
-    m_tmp.emplace(std::move(*t));
-  }
   std::string dir(const std::string& name) {
-    std::string p = path_join(m_tmp->path(), name);
+    std::string p = path(name);
     EXPECT_TRUE(make_dirs(p).has_value());
     return p;
   }
-  std::string file(const std::string& name) { return path_join(m_tmp->path(), name); }
+  std::string file(const std::string& name) { return path(name); }
 
   // A tree with every kind of entry an unprivileged user can make.
   void build_tree(const std::string& root) {
@@ -49,8 +44,6 @@ class WriteLayerTest : public ::testing::Test {
     ASSERT_EQ(::mkfifo(path_join(root, "fifo").c_str(), 0640), 0);
     ASSERT_NO_FATAL_FAILURE(set_mtime(root, "etc/hosts", 1600000000, 123456789));
   }
-
-  std::optional<TempDir> m_tmp;
 };
 
 TEST_F(WriteLayerTest, RoundTripPreservesTheTree) {

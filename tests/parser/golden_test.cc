@@ -30,6 +30,9 @@ std::vector<GoldenCase> cases() {
       continue;
     }
     for (const std::string& n : *names) {
+      if (!is_directory(root + "/" + n)) {
+        continue;  // a case is a directory; stray files are not cases
+      }
       out.push_back({root + "/" + n, n, negative});
     }
   }
