@@ -74,17 +74,23 @@ Result<int> secret_memfd(const Redacted<std::string>& value) {
   return owned.release();
 }
 
-// The read end every relay watches; the outer process holds the write end
-// until it exits, which tells the relays to clean up and go.
-int relay_stop_fd() {
-  static int read_end = [] {
+// The pipe every relay watches: the outer process holds the write end until
+// it exits, which tells the relays to clean up and go. Each relay closes its
+// inherited copy of the write end, or it would keep itself (and its siblings)
+// alive.
+struct StopPipe {
+  int read_end = -1;
+  int write_end = -1;
+};
+const StopPipe& relay_stop_pipe() {
+  static StopPipe pipe = [] {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) {
-      return -1;
+      return StopPipe{};
     }
-    return p[0];  // p[1] stays open for this process's life
+    return StopPipe{p[0], p[1]};  // both stay open for this process's life
   }();
-  return read_end;
+  return pipe;
 }
 
 // Starts a relay process for one agent; returns the socket it listens on.
@@ -97,8 +103,8 @@ Result<std::string> start_agent_relay(const SshFlag& f, uint32_t uid, uint32_t g
       ::chmod(dir.path().c_str(), 0700) != 0) {
     return Error::from_errno(cat("hand the SSH agent relay `", path, "` to kiln's namespace"));
   }
-  int stop = relay_stop_fd();
-  if (stop < 0) {
+  const StopPipe& stop = relay_stop_pipe();
+  if (stop.read_end < 0) {
     return Error::from_errno("create a pipe for the SSH agent relay");
   }
   pid_t pid = ::fork();
@@ -111,7 +117,8 @@ Result<std::string> start_agent_relay(const SshFlag& f, uint32_t uid, uint32_t g
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
       ::signal(sig, SIG_IGN);
     }
-    relay_unix_connections(listen.get(), f.socket, stop);
+    ::close(stop.write_end);
+    relay_unix_connections(listen.get(), f.socket, stop.read_end);
     ::unlink(path.c_str());
     ::rmdir(dir.path().c_str());
     ::_exit(0);

@@ -18,6 +18,9 @@ void RunMountTest::SetUp() {
   auto t = TempDir::create("", "kiln-mount-e2e-");
   ASSERT_TRUE(t);
   m_tmp = std::make_unique<TempDir>(std::move(*t));
+  // Run as host root, kiln's namespace maps container root to a subordinate
+  // id, which must reach the store and the context below this directory.
+  ASSERT_EQ(::chmod(m_tmp->path().c_str(), 0755), 0);
   m_root = path_join(m_tmp->path(), "store");
   m_context = make_dir("context");
   ASSERT_FALSE(busybox_layout().empty()) << "busybox fixture failed to build";

@@ -17,7 +17,7 @@
 namespace kiln::test {
 
 class RunMountTest : public ::testing::Test {
- protected:
+ public:
   void SetUp() override;
 
   /// `kiln bud` on the context with this Dockerfile (written into the

@@ -98,7 +98,12 @@ TEST_F(RunMountParallelTest, SymlinkSwapsRacingAMountSourceNeverEscapeTheCache) 
   write_context("Dockerfile", df);
   std::string context_before = tree_fingerprint(m_context);
   auto r = kiln({"bud", "--jobs", "2", m_context});
-  ASSERT_EQ(r.status, 0) << r.describe();
+  // A victim step may meet `sub` while it is a symlink to a path that does
+  // not exist inside the cache: resolving it in the cache's root then fails
+  // the step (a refusal, never an escape). Otherwise the build succeeds.
+  if (r.status != 0) {
+    EXPECT_TRUE(has(r.err, "resolve bind source `sub`")) << r.describe();
+  }
   EXPECT_EQ(tree_fingerprint(canary), canary_before) << "a racing symlink let a mount reach the host";
   EXPECT_EQ(tree_fingerprint(m_context), context_before);
   for (int i = 0; i < 6; ++i) {

@@ -34,16 +34,23 @@ TEST_F(RunMountSecretTest, ReadableDuringTheStepAbsentFromLayersInspectAndLogs) 
   ASSERT_TRUE(write_file(file, k_secret, 0600));
   write_context("Dockerfile",
       "FROM busybox\n"
-      "RUN --mount=type=secret,id=tok sh -c 'test \"$(cat /run/secrets/tok)\" = " + std::string(k_secret) +
-          " && stat -c %a /run/secrets/tok > /mode && ls /run/secrets | wc -l > /count'\n"
+      "RUN --mount=type=secret,id=tok sh -c 'md5sum < /run/secrets/tok > /sum"
+      " && stat -c %a /run/secrets/tok > /mode && ls /run/secrets | wc -l > /count'\n"
       "RUN --mount=type=secret,id=tok,target=/etc/app/key,uid=1000,gid=1000,mode=0440 "
       "sh -c 'stat -c \"%u %g %a\" /etc/app/key > /owner; test -s /etc/app/key'\n"
-      "RUN --mount=type=secret,id=tok,env=TOKEN sh -c 'test \"$TOKEN\" = " + std::string(k_secret) +
-          " && test ! -e /run/secrets/tok && echo env-ok > /env'\n");
+      "RUN --mount=type=secret,id=tok,env=TOKEN sh -c 'printf %s \"$TOKEN\" | md5sum > /envsum"
+      " && test ! -e /run/secrets/tok && echo env-ok > /env'\n");
+  // The Dockerfile (hence history and the progress log) must not hold the
+  // value: the steps compare digests.
+  auto sum = run_cmd({"md5sum", file});
+  ASSERT_EQ(sum.status, 0) << sum.describe();
+  std::string want = sum.out.substr(0, 32);
   // Debug logging on: not even the sandbox trace may show the value.
   auto r = kiln({"--log-level", "debug", "bud", "--secret", "id=tok,src=" + file, m_context});
   ASSERT_EQ(r.status, 0) << r.describe();
   std::string id = last_line(r.out);
+  EXPECT_EQ(file_in_image(id, "/sum").substr(0, 32), want);
+  EXPECT_EQ(file_in_image(id, "/envsum").substr(0, 32), want);
   EXPECT_EQ(file_in_image(id, "/mode"), "400\n");
   EXPECT_EQ(file_in_image(id, "/count"), "1\n");
   EXPECT_EQ(file_in_image(id, "/owner"), "1000 1000 440\n");
@@ -54,6 +61,10 @@ TEST_F(RunMountSecretTest, ReadableDuringTheStepAbsentFromLayersInspectAndLogs) 
   EXPECT_FALSE(has(layer_bytes(id), k_secret));
   EXPECT_FALSE(has(inspect(id), k_secret));
   EXPECT_FALSE(has(r.out + r.err, k_secret)) << "the secret was logged";
+  // Nothing kiln keeps (blobs, history, cache records, build logs, scratch
+  // dirs) holds the bytes: grep the whole store.
+  auto grep = run_cmd({"grep", "-r", "-l", "-a", k_secret, m_root});
+  EXPECT_EQ(grep.status, 1) << "the secret reached the store: " << grep.out;
 }
 
 TEST_F(RunMountSecretTest, FromEnvironmentAndChangingItKeepsTheCache) {
@@ -141,6 +152,7 @@ TEST_F(RunMountSshTest, AgentIsForwardedThroughARelaySocket) {
   std::string agent_dir = make_dir("agent");
   ::chmod(agent_dir.c_str(), 0700);
   std::string sock = path_join(agent_dir, "agent.sock");
+  std::string relay_tmp = make_dir("relay-tmp");  // where the outer process's relay puts its socket
   FakeAgent agent(sock);
   std::string id = bud_ok(
       "FROM busybox\n"
@@ -148,8 +160,9 @@ TEST_F(RunMountSshTest, AgentIsForwardedThroughARelaySocket) {
       "RUN --mount=type=ssh sh -c 'sock_client \"$SSH_AUTH_SOCK\" ping > /reply; echo $SSH_AUTH_SOCK > /sock; "
       "stat -c \"%a %u\" $SSH_AUTH_SOCK > /mode'\n"
       "RUN --mount=type=ssh,id=work,target=/agent.sock,uid=1000,mode=0660 sh -c "
-      "'stat -c \"%a %u\" /agent.sock > /mode2; sock_client /agent.sock two > /reply2'\n",
-      {"--ssh", "default", "--ssh", "work=" + sock}, {{"SSH_AUTH_SOCK", sock}});
+      "'stat -c \"%a %u\" /agent.sock > /mode2; sock_client /agent.sock two > /reply2'\n"
+      "RUN sh -c 'ls -a /run/buildkit /agent.sock > /after 2>&1; echo \"[$SSH_AUTH_SOCK]\" >> /after'\n",
+      {"--ssh", "default", "--ssh", "work=" + sock}, {{"SSH_AUTH_SOCK", sock}, {"TMPDIR", relay_tmp}});
   EXPECT_EQ(file_in_image(id, "/reply"), "agent:ping");
   EXPECT_EQ(file_in_image(id, "/sock"), "/run/buildkit/ssh_agent.0\n");
   EXPECT_EQ(file_in_image(id, "/mode"), "600 0\n");
@@ -159,6 +172,19 @@ TEST_F(RunMountSshTest, AgentIsForwardedThroughARelaySocket) {
   std::string listing = layer_listing(id);
   EXPECT_FALSE(has(listing, "run/buildkit")) << listing;
   EXPECT_FALSE(has(listing, "agent.sock")) << listing;
+  // Gone after the step: a later step sees neither socket nor SSH_AUTH_SOCK...
+  std::string after = file_in_image(id, "/after");
+  EXPECT_FALSE(has(after, "ssh_agent")) << after;
+  EXPECT_TRUE(has(after, "[]")) << after;
+  // ...and once kiln has exited no relay socket is left anywhere it made one
+  // (kiln's output reaches EOF only when its relay processes have exited).
+  auto sockets = run_cmd({"find", m_root, relay_tmp, "-type", "s"});
+  EXPECT_EQ(sockets.status, 0) << sockets.describe();
+  EXPECT_EQ(sockets.out, "") << "relay sockets outlived the build";
+  auto relay_dirs = list_dir(relay_tmp);
+  ASSERT_TRUE(relay_dirs);
+  EXPECT_TRUE(relay_dirs->empty()) << join(*relay_dirs, " ");
+  EXPECT_EQ(agent.connections(), 2) << "nothing reached the agent after the steps that mount it";
 }
 
 TEST_F(RunMountSshTest, RequiredWithoutAgentFailsNamingIt) {
