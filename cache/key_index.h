@@ -26,7 +26,7 @@ struct CacheRecord {
   std::vector<oci::Digest> blobs;  ///< blobs the result needs
   std::vector<oci::Digest> layers; ///< diffIDs of extracted layer dirs it may reuse
   int64_t created = 0;             ///< seconds since the epoch
-  int64_t last_used = 0;           ///< seconds since the epoch; updated on hits
+  int64_t last_used = 0;           ///< seconds since the epoch; updated on hits (hourly)
   int64_t size = 0;                ///< bytes of the blobs it alone holds (for eviction)
 };
 
@@ -41,7 +41,8 @@ class KeyIndex {
   virtual Result<std::optional<CacheRecord>> get(const std::string& key) = 0;
   /// Stores (replaces) a record atomically.
   virtual Result<void> put(const CacheRecord& record) = 0;
-  /// Marks a hit (last_used = now).
+  /// Marks a hit (last_used = now; LocalKeyIndex rewrites a record at most
+  /// hourly, since last_used only orders eviction).
   virtual Result<void> touch(const std::string& key) = 0;
   virtual Result<void> remove(const std::string& key) = 0;
   virtual Result<std::vector<CacheRecord>> list() = 0;

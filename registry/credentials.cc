@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "oci/json.h"
+#include "registry/handover.h"
 #include "registry/http.h"
 #include "util/atomic_file.h"
 #include "util/file.h"
@@ -16,6 +17,9 @@
 namespace kiln::registry {
 
 namespace {
+
+constexpr const char* k_auth_fds_env = "KILN_AUTH_FDS";
+constexpr const char* k_no_auth_fds = "none";  // KILN_AUTH_FDS when no auth file existed
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -90,9 +94,24 @@ std::vector<std::string> lookup_keys(std::string_view registry, std::string_view
   return keys;
 }
 
+// The text of an auth file handed over as an inherited memfd (its
+// "/proc/self/fd/N" name; read through the descriptor, not the path).
+Result<std::optional<std::string>> read_auth_text(const std::string& path) {
+  constexpr std::string_view prefix = "/proc/self/fd/";
+  if (!path.starts_with(prefix)) {
+    return read_file_if_exists(path);
+  }
+  auto fd = parse_int(std::string_view(path).substr(prefix.size()));
+  if (!fd) {
+    return Error(ErrorCode::invalid_input, cat("bad inherited auth file `", path, "`"));
+  }
+  KILN_TRY_ASSIGN(std::string text, read_whole_fd(static_cast<int>(*fd), cat("inherited auth file `", path, "`")));
+  return std::optional<std::string>(std::move(text));
+}
+
 Result<std::optional<Credentials>> lookup_in_file(const std::string& path, std::string_view registry,
                                                   std::string_view repository) {
-  KILN_TRY_ASSIGN(auto text, read_file_if_exists(path));
+  KILN_TRY_ASSIGN(auto text, read_auth_text(path));
   if (!text || trim(*text).empty()) {
     return std::optional<Credentials>();
   }
@@ -158,6 +177,15 @@ std::string normalize_auth_key(std::string_view key) {
 
 std::vector<std::string> auth_file_candidates(const std::string& auth_file) {
   std::vector<std::string> out;
+  if (std::string fds = env(k_auth_fds_env); !fds.empty()) {
+    if (fds == k_no_auth_fds) {
+      return out;  // handed over, and there was none: do not look (host root's files are out of reach here)
+    }
+    for (const auto& fd : split(fds, ',')) {
+      out.push_back(cat("/proc/self/fd/", fd));
+    }
+    return out;
+  }
   out.push_back(auth_file_for_write(auth_file));
   std::string home = home_dir();
   std::string user_file = path_join(home, ".config/containers/auth.json");
@@ -167,6 +195,23 @@ std::vector<std::string> auth_file_candidates(const std::string& auth_file) {
   std::string docker_dir = env("DOCKER_CONFIG");
   out.push_back(path_join(docker_dir.empty() ? path_join(home, ".docker") : docker_dir, "config.json"));
   return out;
+}
+
+Result<void> hand_over_auth_files(const std::string& auth_file) {
+  if (!env(k_auth_fds_env).empty()) {
+    return {};
+  }
+  std::vector<std::string> fds;
+  for (const auto& path : auth_file_candidates(auth_file)) {
+    KILN_TRY_ASSIGN(auto text, read_file_if_exists(path));
+    if (!text) {
+      continue;
+    }
+    KILN_TRY_ASSIGN(int fd, copy_to_inherited_memfd(*text, cat("auth file `", path, "`")));
+    fds.push_back(std::to_string(fd));
+  }
+  ::setenv(k_auth_fds_env, fds.empty() ? k_no_auth_fds : join(fds, ",").c_str(), 1);
+  return {};
 }
 
 std::string auth_file_for_write(const std::string& auth_file) {

@@ -30,6 +30,19 @@ struct Credentials {
 
 /// The files consulted, in order (auth_file = --authfile or "").
 std::vector<std::string> auth_file_candidates(const std::string& auth_file);
+/// For a process about to re-execute itself inside kiln's user namespace,
+/// where the invoking user's auth files may be out of reach (host root's
+/// 0600 files: container root is a subordinate id there): copies each
+/// existing file of auth_file_candidates(auth_file) into a sealed memfd the
+/// re-executed process inherits and lists them in $KILN_AUTH_FDS, which
+/// auth_file_candidates() then returns (as /proc/self/fd/N, read through the
+/// descriptor) instead of the files. The secrets never touch the disk or the
+/// environment; RUN steps close every inherited descriptor. When no file
+/// exists, $KILN_AUTH_FDS is "none" and auth_file_candidates() returns no
+/// file (inside, the standard paths may give EACCES instead of ENOENT). No-op
+/// when $KILN_AUTH_FDS is set already. Errors: io for an
+/// unreadable file (naming it), syscall when a memfd cannot be made.
+Result<void> hand_over_auth_files(const std::string& auth_file);
 /// The file `kiln login` writes and `kiln logout` edits.
 std::string auth_file_for_write(const std::string& auth_file);
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 
+#include "registry/handover.h"
 #include "util/defer.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -128,12 +129,9 @@ size_t on_read(char* buf, size_t size, size_t n, void* user) {
 // The system CAs plus a cert dir's *.crt, as one PEM blob (docker certs.d).
 std::string ca_bundle_for(const std::string& cert_dir) {
   std::string pem = read_file(k_system_ca_bundle).value_or("");
-  auto names = list_dir(cert_dir);
-  if (names) {
-    for (const auto& n : *names) {
-      if (n.ends_with(".crt")) {
-        pem += "\n" + read_file(path_join(cert_dir, n)).value_or("");
-      }
+  for (const auto& f : read_cert_dir(cert_dir)) {
+    if (f.name.ends_with(".crt")) {
+      pem += "\n" + f.data;
     }
   }
   return pem;
@@ -253,12 +251,16 @@ Result<std::unique_ptr<Xfer>> HttpClient::Impl::make(HttpRequest req) {
       KILN_TRY_ASSIGN(file, write_ca_bundle(x->req.tls.cert_dir));
     }
     curl_easy_setopt(e, CURLOPT_CAINFO, file.c_str());
-    auto names = list_dir(x->req.tls.cert_dir).value_or(std::vector<std::string>{});
-    for (const auto& n : names) {
-      std::string key = n.substr(0, n.size() - 5) + ".key";
-      if (n.ends_with(".cert") && std::find(names.begin(), names.end(), key) != names.end()) {
-        curl_easy_setopt(e, CURLOPT_SSLCERT, path_join(x->req.tls.cert_dir, n).c_str());
-        curl_easy_setopt(e, CURLOPT_SSLKEY, path_join(x->req.tls.cert_dir, key).c_str());
+    auto files = read_cert_dir(x->req.tls.cert_dir);
+    for (const auto& cert : files) {
+      std::string key_name = cert.name.substr(0, cert.name.size() - 5) + ".key";
+      auto key = std::find_if(files.begin(), files.end(), [&](const CertDirFile& f) { return f.name == key_name; });
+      if (cert.name.ends_with(".cert") && key != files.end()) {
+        // Blobs, not paths: the files may be handed-over copies (handover.h).
+        curl_blob cert_blob{const_cast<char*>(cert.data.data()), cert.data.size(), CURL_BLOB_COPY};
+        curl_blob key_blob{const_cast<char*>(key->data.data()), key->data.size(), CURL_BLOB_COPY};
+        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert_blob);
+        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key_blob);
         break;
       }
     }

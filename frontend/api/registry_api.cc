@@ -4,6 +4,8 @@
 #include "cache/transport.h"
 #include "frontend/api/registry_internal.h"
 #include "frontend/api/store_api.h"
+#include "registry/credentials.h"
+#include "registry/handover.h"
 #include "registry/registry.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -184,6 +186,11 @@ Result<bool> registry_logout(const std::string& registry_name, bool all, const R
     return Error(ErrorCode::usage, "logout: name a registry, or use --all");
   }
   return registry::logout(registry_name, ro);
+}
+
+Result<void> hand_over_credentials(const RegistryOptions& options) {
+  KILN_TRY(registry::hand_over_auth_files(options.auth_file));
+  return registry::hand_over_cert_dir(options.cert_dir);
 }
 
 }  // namespace kiln

@@ -72,6 +72,14 @@ Result<EnsuredImage> ensure_image(const ImageStore& store, const std::string& re
 /// "ifmissing"); nullopt otherwise.
 std::optional<PullPolicy> parse_pull_policy(const std::string& text);
 
+/// Call before open_store_in_namespace in a command that reaches registries
+/// from inside kiln's namespace (bud: FROM, --push): hands the invoking
+/// user's auth files (options.auth_file, then the standard files) and the
+/// --cert-dir files over to the re-executed process, which may not be able
+/// to read them (host root's 0600 files): registry/handover.h. Errors: io,
+/// syscall.
+Result<void> hand_over_credentials(const RegistryOptions& options);
+
 /// `kiln login REGISTRY`: checks the credentials against the registry, then
 /// writes them to the auth file ($REGISTRY_AUTH_FILE,
 /// $XDG_RUNTIME_DIR/containers/auth.json, or --authfile) as podman does.

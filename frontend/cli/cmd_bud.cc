@@ -1,6 +1,9 @@
 // kiln bud (also `kiln build`, and `bud` through a symlink).
 #include <CLI/CLI.hpp>
 
+#include <fcntl.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -15,6 +18,7 @@
 #include "frontend/cli/registry_flags.h"
 #include "frontend/dockerfile/lower.h"
 #include "util/atomic_file.h"
+#include "util/fd.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -267,6 +271,11 @@ int run_bud(const BudOptions& o, const Globals& g) {
   if (!host) {
     return report_error(host.error());
   }
+  if (auto ro = registry_options(o.registry); !ro) {
+    return report_error(ro.error());
+  } else if (auto handed = hand_over_credentials(*ro); !handed) {
+    return report_error(handed.error());
+  }
   auto inputs = prepare_host_inputs(o.secrets, o.ssh);  // before the namespace: read with the user's rights
   if (!inputs) {
     return report_error(inputs.error());
@@ -293,6 +302,14 @@ int run_bud(const BudOptions& o, const Globals& g) {
   auto config = build_config(o, *lo, *lowered);
   if (!config) {
     return report_error(config.error());
+  }
+  UniqueFd devnull;
+  if (o.quiet) {  // --quiet: nothing but the image id, not even RUN's output
+    devnull = UniqueFd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    if (devnull.get() < 0) {
+      return report_error(Error(ErrorCode::io, "open `/dev/null`", errno));
+    }
+    config->step_output_fd = devnull.get();
   }
   Reporter* rep = reporter.get();
   config->on_event = [rep](const BuildEvent& ev) { rep->event(ev); };

@@ -27,6 +27,7 @@ struct StageCtx {
   std::vector<std::string> shell;  ///< SHELL (default /bin/sh -c)
   int step = 0;                    ///< the current instruction's step number
   int step_count = 0;
+  bool cmd_set = false;            ///< a CMD in this stage (ENTRYPOINT then keeps it, as in BuildKit)
 
   /// The origin of an op made by instruction `ins` (for progress and errors).
   solver::OpOrigin origin(const parser::Instruction& ins) const;

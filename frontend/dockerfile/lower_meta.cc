@@ -114,11 +114,18 @@ Result<void> lower_meta(StageCtx& s, const parser::Instruction& ins) {
     case parser::Keyword::cmd: {
       auto args = command_args(s, std::get<parser::CmdInstr>(ins.value).cmd);
       st = st.with_cmd(args).add_history("CMD " + go_quoted_list(args));
+      s.cmd_set = true;
       return {};
     }
     case parser::Keyword::entrypoint: {
       auto args = command_args(s, std::get<parser::EntrypointInstr>(ins.value).cmd);
-      st = st.with_entrypoint(args).add_history("ENTRYPOINT " + go_quoted_list(args));
+      // An inherited CMD is reset; one set earlier in this stage stays.
+      auto cmd = st.config().config.cmd;
+      st = st.with_entrypoint(args);
+      if (s.cmd_set) {
+        st = st.with_cmd(cmd);
+      }
+      st = st.add_history("ENTRYPOINT " + go_quoted_list(args));
       return {};
     }
     case parser::Keyword::stopsignal: {

@@ -3,11 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <functional>
 
 #include "util/file.h"
 #include "util/hasher.h"
 #include "util/temp_dir.h"
+#include "util/time.h"
 
 namespace kiln::cache {
 namespace {
@@ -94,6 +97,32 @@ TEST(LocalKeyIndexTest, CorruptRecordIsAMiss) {
   auto r = idx.get(key);
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->has_value());
+}
+
+// A hit on a record used less than an hour ago does not rewrite it: the
+// rewrite (two fsyncs) sits on every cache hit of a warm build, and last_used
+// only orders eviction.
+TEST(LocalKeyIndexTest, TouchRewritesARecordAtMostHourly) {
+  auto t = TempDir::create();
+  ASSERT_TRUE(t);
+  LocalKeyIndex idx(t->path());
+  CacheRecord r;
+  r.key = sha256_hex("recent");
+  r.last_used = now().seconds - 60;
+  ASSERT_TRUE(idx.put(r));
+  std::string path = path_join(t->path(), r.key + ".json");
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  ASSERT_TRUE(idx.touch(r.key));
+  struct stat after {};
+  ASSERT_EQ(::stat(path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);  // write_file_atomic would rename a new inode in
+  EXPECT_EQ((*idx.get(r.key))->last_used, r.last_used);
+
+  r.last_used = now().seconds - 2 * 3600;
+  ASSERT_TRUE(idx.put(r));
+  ASSERT_TRUE(idx.touch(r.key));
+  EXPECT_GE((*idx.get(r.key))->last_used, now().seconds - 60);
 }
 
 }  // namespace

@@ -1,9 +1,13 @@
 #include "registry/credentials.h"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <map>
 
+#include "registry/handover.h"
 #include "util/file.h"
 #include "util/temp_dir.h"
 
@@ -17,7 +21,8 @@ class CredentialsTest : public ::testing::Test {
     ASSERT_TRUE(d);
     dir.emplace(std::move(*d));
     // Isolate from the real user's files.
-    for (const char* v : {"REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "DOCKER_CONFIG"}) {
+    for (const char* v : {"REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "DOCKER_CONFIG", "KILN_AUTH_FDS", "KILN_CERT_DIR",
+                          "KILN_CERT_DIR_FDS"}) {
       if (const char* old = std::getenv(v)) {
         saved.emplace_back(v, old);
       }
@@ -29,6 +34,9 @@ class CredentialsTest : public ::testing::Test {
   }
   void TearDown() override {
     ::setenv("HOME", saved_home.c_str(), 1);
+    for (const char* v : {"KILN_AUTH_FDS", "KILN_CERT_DIR", "KILN_CERT_DIR_FDS"}) {
+      ::unsetenv(v);
+    }
     for (const auto& [k, v] : saved) {
       ::setenv(k.c_str(), v.c_str(), 1);
     }
@@ -50,6 +58,55 @@ TEST_F(CredentialsTest, StoreLookupRemove) {
   EXPECT_TRUE(*remove_credentials(auth, "reg:5000"));
   EXPECT_FALSE(*remove_credentials(auth, "reg:5000"));
   EXPECT_FALSE(*lookup_credentials("reg:5000", "", auth));
+}
+
+// What the outer process hands over is what the re-executed one reads, even
+// when the files themselves are out of its reach (here: gone).
+TEST_F(CredentialsTest, HandedOverAuthFilesAreReadFromTheirCopies) {
+  ASSERT_TRUE(store_credentials(auth, "reg:5000", {"alice", Redacted<std::string>("s3cret")}));
+  ASSERT_TRUE(hand_over_auth_files(auth));
+  const char* fds = std::getenv("KILN_AUTH_FDS");
+  ASSERT_NE(fds, nullptr);
+  EXPECT_EQ(std::string(fds).find("s3cret"), std::string::npos);
+  ASSERT_EQ(::unlink(auth.c_str()), 0);
+  auto c = lookup_credentials("reg:5000", "", "");
+  ASSERT_TRUE(c) << c.error().render();
+  ASSERT_TRUE(*c);
+  EXPECT_EQ((*c)->password.reveal(), "s3cret");
+  EXPECT_EQ(auth_file_candidates("").size(), 1u);
+  ASSERT_TRUE(hand_over_auth_files(auth));  // a second call keeps the first copies
+  EXPECT_EQ(std::string(std::getenv("KILN_AUTH_FDS")), fds);
+}
+
+// No auth file at all: the re-executed process must not look for the files
+// itself (host root's are out of its reach: EACCES, not ENOENT).
+TEST_F(CredentialsTest, HandingOverNoAuthFileMeansNoneInside) {
+  ASSERT_TRUE(hand_over_auth_files(path_join(dir->path(), "missing.json")));
+  const char* fds = std::getenv("KILN_AUTH_FDS");
+  ASSERT_NE(fds, nullptr);
+  EXPECT_TRUE(auth_file_candidates("").empty());
+  auto c = lookup_credentials("reg:5000", "", "");
+  ASSERT_TRUE(c) << c.error().render();
+  EXPECT_FALSE(*c);
+}
+
+TEST_F(CredentialsTest, HandedOverCertDirIsReadFromItsCopies) {
+  std::string certs = path_join(dir->path(), "certs");
+  ASSERT_TRUE(make_dirs(certs));
+  ASSERT_TRUE(write_file(path_join(certs, "ca.crt"), "CA PEM"));
+  ASSERT_TRUE(write_file(path_join(certs, "client.cert"), "CERT PEM"));
+  ASSERT_TRUE(write_file(path_join(certs, "client.key"), "KEY PEM"));
+  ASSERT_TRUE(write_file(path_join(certs, "notes.txt"), "ignored"));
+  ASSERT_TRUE(hand_over_cert_dir(certs));
+  ASSERT_TRUE(remove_tree(certs));
+  auto files = read_cert_dir(certs);
+  std::map<std::string, std::string> got;
+  for (const auto& f : files) {
+    got[f.name] = f.data;
+  }
+  EXPECT_EQ(got, (std::map<std::string, std::string>{
+                     {"ca.crt", "CA PEM"}, {"client.cert", "CERT PEM"}, {"client.key", "KEY PEM"}}));
+  EXPECT_TRUE(read_cert_dir(path_join(dir->path(), "other")).empty());
 }
 
 TEST_F(CredentialsTest, MostSpecificRepositoryKeyWins) {

@@ -161,7 +161,8 @@ TEST_F(RealWorldTest, DebianAppBuildPushPullRunRebuild) {
 
   // 4. Real clients: skopeo reads the config; podman pulls and runs it as the non-root user.
   std::string creds = "kiln:s3cret-pw";
-  auto sk = run_cmd({"skopeo", "inspect", "--config", "--cert-dir", m_registry->cert_dir(), "--creds", creds,
+  // --raw: the config blob as stored (skopeo's parsed OCI view drops Healthcheck).
+  auto sk = run_cmd({"skopeo", "inspect", "--config", "--raw", "--cert-dir", m_registry->cert_dir(), "--creds", creds,
                      "docker://" + app});
   ASSERT_EQ(sk.status, 0) << sk.describe();
   auto cfg = oci::parse_json(sk.out, "skopeo config");
@@ -201,14 +202,16 @@ TEST_F(RealWorldTest, DebianAppBuildPushPullRunRebuild) {
   ASSERT_EQ(b2.status, 0) << b2.describe();
   EXPECT_EQ(last_line(b2.out), id);
   EXPECT_EQ(step_counts(b2.err).first, 0) << b2.err;
-  // Change the source: only the compile step and what follows run.
+  // Change the source: only the compile step and what follows it run (in
+  // the final stage: the COPY --from and the WORKDIR after it).
   std::string ctx = context();
   ASSERT_TRUE(write_file(path_join(ctx, "hello.c"), *read_file(path_join(ctx, "hello.c")) + "\n/* changed */\n"));
   auto b3 = bud("a", {"-t", app});
   ASSERT_EQ(b3.status, 0) << b3.describe();
   auto ran = ran_instructions(b3.err);
   EXPECT_EQ(ran, (std::vector<std::string>{"COPY hello.c .", "RUN gcc -O2 -o hello hello.c",
-                                           "COPY --from=build --chown=app:app /src/hello /usr/local/bin/hello"}))
+                                           "COPY --from=build --chown=app:app /src/hello /usr/local/bin/hello",
+                                           "WORKDIR /home/app"}))
       << b3.err;
 }
 
@@ -238,8 +241,12 @@ TEST_F(RealWorldTest, RootlessBuildGivesTheSameFinalLayersAsRoot) {
   std::string auth_copy = path_join(home, "auth.json");
   ASSERT_EQ(run_cmd({"cp", m_env["REGISTRY_AUTH_FILE"], auth_copy}).status, 0);
   ASSERT_EQ(::chown(auth_copy.c_str(), (*user)->uid, (*user)->gid), 0);
+  // The registry's cert dir sits in its 0700 temp dir: the user gets a copy.
+  std::string certs_copy = path_join(home, "certs");
+  ASSERT_EQ(run_cmd({"cp", "-r", m_registry->cert_dir(), certs_copy}).status, 0);
+  ASSERT_EQ(run_cmd({"chown", "-R", cat((*user)->uid, ":", (*user)->gid), certs_copy}).status, 0);
   std::vector<std::string> argv = {shared->path("kiln"), "--root", path_join(home, "store"), "bud", "--cert-dir",
-                                   m_registry->cert_dir(), "--authfile", auth_copy, "--target", "final", "-t",
+                                   certs_copy, "--authfile", auth_copy, "--target", "final", "-t",
                                    "app:epoch", "--source-date-epoch", "0", context()};
   auto r = run_as_user(**user, argv, {"HOME=" + home});
   ASSERT_TRUE(r) << r.error().render();
