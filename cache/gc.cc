@@ -192,6 +192,12 @@ Result<PruneReport> prune_locked(const Store& store, const PruneOptions& options
       ++report.cache_records_removed;
     }
   }
+  if (options.cache_mounts) {
+    KILN_TRY_ASSIGN(report.cache_mounts_removed, CacheMounts(store.cache_mounts_dir()).prune());
+    for (const auto& m : report.cache_mounts_removed) {
+      report.bytes_freed += m.bytes;
+    }
+  }
   report.temp_files_removed = remove_temp(store, report.bytes_freed);
   KILN_TRY_ASSIGN(Roots roots, collect_roots(store));
   std::string blobs_dir = path_join(store.root(), "blobs/sha256");

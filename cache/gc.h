@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/cache_mounts.h"
 #include "cache/store.h"
 
 namespace kiln::cache {
@@ -16,6 +17,10 @@ struct PruneOptions {
   /// first until the store holds at most keep_storage bytes).
   bool build_cache = false;
   std::optional<uint64_t> keep_storage;  ///< bytes
+  /// Also remove RUN --mount=type=cache directories not in use
+  /// (cache/cache_mounts.h). Must run inside kiln's namespace: their files
+  /// belong to container ids.
+  bool cache_mounts = false;
 };
 
 struct PruneReport {
@@ -24,6 +29,8 @@ struct PruneReport {
   uint64_t temp_files_removed = 0;
   uint64_t cache_records_removed = 0;
   uint64_t bytes_freed = 0;
+  /// Cache mounts removed (with cache_mounts), with their ids and sizes.
+  std::vector<CacheMountInfo> cache_mounts_removed;
 };
 
 /// Removes what nothing references: blobs not reachable from index.json,

@@ -113,6 +113,7 @@ std::string Store::layer_dir(const oci::Digest& diff_id) const {
 }
 std::string Store::cache_dir() const { return path_join(m_root, "kiln/cache"); }
 std::string Store::containers_dir() const { return path_join(m_root, "kiln/containers"); }
+std::string Store::cache_mounts_dir() const { return path_join(m_root, "kiln/cache-mounts"); }
 
 bool Store::has_blob(const oci::Digest& digest) const { return path_exists(blob_path(digest)); }
 

@@ -19,6 +19,7 @@
 //   ROOT/kiln/layers/<hex>/diff/ an extracted layer (hex of its diffID), an overlay lower dir
 //   ROOT/kiln/cache/             build-cache records (cache/key_index.h)
 //   ROOT/kiln/containers/<name>/ working containers (container.json + their directories)
+//   ROOT/kiln/cache-mounts/      RUN --mount=type=cache directories (cache/cache_mounts.h)
 //
 // Every write is a temp file + fsync + rename (util/atomic_file.h), so a kiln
 // killed at any point leaves either the old or the new file, at worst an
@@ -127,6 +128,8 @@ class Store {
   std::string layers_root() const;
   std::string cache_dir() const;
   std::string containers_dir() const;
+  /// ROOT/kiln/cache-mounts (cache/cache_mounts.h); created on first use.
+  std::string cache_mounts_dir() const;
 
   // ---- blobs ----
   bool has_blob(const oci::Digest& digest) const;

@@ -276,30 +276,101 @@ Result<void> bind_etc_files(ChildContext& ctx) {
   return {};
 }
 
-Result<void> apply_spec_mounts(ChildContext& ctx) {
-  for (const auto& m : ctx.spec.mounts) {
-    UniqueFd mnt;
-    TargetKind kind = TargetKind::dir;
-    if (m.kind == ChildMount::Kind::tmpfs) {
-      std::vector<FsOption> opts = {{"mode", octal(m.tmpfs_mode)}};
-      if (m.tmpfs_size != 0) {
-        opts.push_back({"size", std::to_string(m.tmpfs_size)});
-      }
-      uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m.read_only ? MOUNT_ATTR_RDONLY : 0);
-      KILN_TRY_ASSIGN(mnt, new_fs("tmpfs", opts, attrs));
-    } else {
-      struct stat st {};
-      if (::stat(m.source.c_str(), &st) != 0) {
-        return mount_error("stat bind source " + q(m.source));
-      }
-      kind = S_ISDIR(st.st_mode) ? TargetKind::dir : TargetKind::file;
-      KILN_TRY_ASSIGN(mnt, clone_tree(AT_FDCWD, m.source, m.recursive));
-      if (m.read_only) {
-        KILN_TRY(set_attrs(mnt.get(), MOUNT_ATTR_RDONLY, m.recursive, q(m.source)));
-      }
+namespace {
+
+// "/proc/self/fd/N": names exactly the inode fd N holds, for the few APIs
+// that take only paths (overlay's layer options, legacy mount(2)). The
+// kernel follows the magic link to that inode; nothing is re-resolved.
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+// The bind source: a trusted host path, or a path confined to source_root.
+Result<UniqueFd> open_bind_source(const ChildMount& m) {
+  if (m.source_root.empty()) {
+    int fd = ::open(m.source.c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0) {
+      return mount_error("open bind source " + q(m.source));
     }
-    KILN_TRY_ASSIGN(UniqueFd target, prepare_target(ctx, m.destination, kind));
-    KILN_TRY(attach(mnt.get(), target.get(), q(m.destination)).context("mount on " + q(m.destination)));
+    return UniqueFd(fd);
+  }
+  int root = ::open(m.source_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) {
+    return mount_error("open bind source root " + q(m.source_root));
+  }
+  UniqueFd root_fd(root);
+  auto src = open_in_root(root_fd.get(), m.source, O_PATH);
+  if (!src) {
+    return std::move(src).error().wrap("resolve bind source " + q(m.source) + " in " + q(m.source_root));
+  }
+  return src;
+}
+
+Result<void> mount_tmpfs(ChildContext& ctx, const ChildMount& m) {
+  std::vector<FsOption> opts = {{"mode", octal(m.tmpfs_mode)}};
+  if (m.tmpfs_size != 0) {
+    opts.push_back({"size", std::to_string(m.tmpfs_size)});
+  }
+  uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m.read_only ? MOUNT_ATTR_RDONLY : 0);
+  KILN_TRY_ASSIGN(UniqueFd mnt, new_fs("tmpfs", opts, attrs));
+  KILN_TRY_ASSIGN(UniqueFd target, prepare_target(ctx, m.destination, TargetKind::dir));
+  return attach(mnt.get(), target.get(), q(m.destination));
+}
+
+Result<void> mount_bind(ChildContext& ctx, const ChildMount& m) {
+  KILN_TRY_ASSIGN(UniqueFd src, open_bind_source(m));
+  struct stat st {};
+  if (::fstat(src.get(), &st) != 0) {
+    return mount_error("stat bind source " + q(m.source));
+  }
+  TargetKind kind = S_ISDIR(st.st_mode) ? TargetKind::dir : TargetKind::file;
+  KILN_TRY_ASSIGN(UniqueFd target, prepare_target(ctx, m.destination, kind));
+  if (!m.cow_upper.empty()) {
+    // Copy-on-write: the source is overlay's only lower dir, named by fd.
+    if (kind != TargetKind::dir) {
+      return Error(ErrorCode::invalid_input, "mount " + q(m.source) + " copy-on-write: not a directory");
+    }
+    return mount_overlay_at({fd_path(src.get())}, m.cow_upper, m.cow_work, fd_path(target.get()));
+  }
+  KILN_TRY_ASSIGN(UniqueFd mnt, clone_tree(src.get(), "", m.recursive));
+  if (m.read_only) {
+    KILN_TRY(set_attrs(mnt.get(), MOUNT_ATTR_RDONLY, m.recursive, q(m.source)));
+  }
+  return attach(mnt.get(), target.get(), q(m.destination));
+}
+
+// A file with the given bytes on the /dev tmpfs, bound read-only over the
+// target and unlinked from /dev (bind_contents' pattern, with an owner).
+Result<void> mount_file(ChildContext& ctx, const ChildMount& m, size_t index) {
+  std::string name = ".kiln-file-" + std::to_string(index);
+  int fd = ::openat(ctx.dev_fd.get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return mount_error("create the file for " + q(m.destination));
+  }
+  UniqueFd file(fd);
+  if (::write(file.get(), m.contents.data(), m.contents.size()) != static_cast<ssize_t>(m.contents.size()) ||
+      ::fchown(file.get(), m.file_uid, m.file_gid) != 0 || ::fchmod(file.get(), m.file_mode) != 0) {
+    return mount_error("write the file for " + q(m.destination));
+  }
+  file.reset();
+  KILN_TRY_ASSIGN(UniqueFd src, clone_tree(ctx.dev_fd.get(), name, false));
+  KILN_TRY(set_attrs(src.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, false,
+                     q(m.destination)));
+  KILN_TRY_ASSIGN(UniqueFd target, prepare_target(ctx, m.destination, TargetKind::file));
+  KILN_TRY(attach(src.get(), target.get(), q(m.destination)));
+  if (::unlinkat(ctx.dev_fd.get(), name.c_str(), 0) != 0) {
+    return mount_error("remove the source of " + q(m.destination));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> apply_spec_mounts(ChildContext& ctx) {
+  for (size_t i = 0; i < ctx.spec.mounts.size(); ++i) {
+    const ChildMount& m = ctx.spec.mounts[i];
+    Result<void> r = m.kind == ChildMount::Kind::tmpfs ? mount_tmpfs(ctx, m)
+                     : m.kind == ChildMount::Kind::file ? mount_file(ctx, m, i)
+                                                        : mount_bind(ctx, m);
+    KILN_TRY(std::move(r).context("mount on " + q(m.destination)));
   }
   return {};
 }

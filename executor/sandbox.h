@@ -39,6 +39,7 @@
 
 #include "executor/capabilities.h"
 #include "executor/overlay_fs.h"
+#include "util/redacted.h"
 #include "util/result.h"
 
 namespace kiln::executor {
@@ -55,16 +56,45 @@ enum class SeccompMode {
 
 enum class ReadOnly { no, yes };
 
-/// One extra mount. Cache, secret and ssh mounts of RUN --mount are binds of
-/// directories/files the solver prepares.
+/// One extra mount (RUN --mount: the solver turns cache, secret and ssh
+/// mounts into binds of directories, files and sockets it prepares, and
+/// secret values into `file` mounts).
 struct MountSpec {
-  enum class Type { bind, tmpfs };
+  enum class Type {
+    bind,   ///< a directory or file
+    tmpfs,  ///< a fresh tmpfs
+    file,   ///< `contents` in a file on the sandbox's /dev tmpfs (memory only)
+  };
   Type type = Type::bind;
-  std::string source;       ///< bind: absolute host path (in kiln's namespace)
+  /// bind: with source_root empty, an absolute path in kiln's mount
+  /// namespace (a path kiln made or the user named, trusted). With
+  /// source_root set, a path resolved inside source_root (below).
+  std::string source;
   std::string destination;  ///< absolute path inside the rootfs
   ReadOnly read_only = ReadOnly::no;
   uint64_t tmpfs_size = 0;  ///< bytes; 0 = kernel default (half of RAM)
   uint32_t tmpfs_mode = 01777;
+  /// bind: "" or an absolute directory `source` is confined to, as if it
+  /// were "/": symlinks and `..` stay inside it and magic links are refused.
+  /// The sandbox child resolves the source with openat2(RESOLVE_IN_ROOT)
+  /// and clones the mount from the resulting fd, so a symlink swapped in at
+  /// any time cannot make it reach outside source_root (CVE-2024-1753,
+  /// CVE-2024-23651).
+  std::string source_root;
+  /// bind of a directory, writable and copy-on-write (RUN --mount rw): an
+  /// overlay whose only lower dir is the source and whose upper and work
+  /// dirs run_sandbox creates in this empty directory (on a filesystem that
+  /// takes overlay upper dirs, the store's). Writes land there and are
+  /// discarded with it; the source is never written. "" = a plain bind.
+  std::string copy_on_write_dir;
+  /// file: the bytes (a secret: never logged), and the file's mode and
+  /// owner (container ids, mapped in kiln's namespace). The file is bound
+  /// read-only over destination and unlinked from /dev, so the command sees
+  /// it only there and it never reaches a layer.
+  Redacted<std::string> contents;
+  uint32_t file_mode = 0400;
+  uint32_t file_uid = 0;
+  uint32_t file_gid = 0;
 };
 
 /// An overlay rootfs, mounted by the sandbox in its own mount namespace only.

@@ -81,6 +81,8 @@ Result<void> check_rlimits(const SandboxSpec& spec) {
   return {};
 }
 
+Result<void> validate_mount(const MountSpec& m);
+
 Result<void> validate(const SandboxSpec& spec) {
   if (spec.argv.empty() || spec.argv[0].empty()) {
     return invalid("run a sandbox: empty command");
@@ -107,25 +109,60 @@ Result<void> validate(const SandboxSpec& spec) {
   }
   KILN_TRY(require_absolute(spec.cwd, "working directory"));
   for (const auto& m : spec.mounts) {
-    KILN_TRY(require_absolute(m.destination, "mount destination"));
-    if (m.type == MountSpec::Type::bind) {
-      KILN_TRY(require_absolute(m.source, "bind source"));
-      if (!path_exists(m.source)) {
-        return Error(ErrorCode::not_found, cat("bind `", m.source, "`: no such file or directory"));
-      }
-    }
+    KILN_TRY(validate_mount(m));
   }
   return check_rlimits(spec);
 }
 
-ChildMount to_child_mount(const MountSpec& m) {
+Result<void> validate_mount(const MountSpec& m) {
+  KILN_TRY(require_absolute(m.destination, "mount destination"));
+  if (m.type != MountSpec::Type::bind) {
+    return {};
+  }
+  // A bind confined to source_root is resolved by the child (race-free);
+  // only the root itself is a host path here.
+  const std::string& host_path = m.source_root.empty() ? m.source : m.source_root;
+  KILN_TRY(require_absolute(host_path, m.source_root.empty() ? "bind source" : "bind source root"));
+  if (!path_exists(host_path)) {
+    return Error(ErrorCode::not_found, cat("bind `", host_path, "`: no such file or directory"));
+  }
+  if (!m.copy_on_write_dir.empty()) {
+    KILN_TRY(require_absolute(m.copy_on_write_dir, "copy-on-write dir"));
+    if (m.read_only == ReadOnly::yes) {
+      return invalid(cat("bind `", m.source, "` on `", m.destination, "`: read-only and copy-on-write"));
+    }
+  }
+  return {};
+}
+
+Result<ChildMount> to_child_mount(const MountSpec& m, const IdMapping& mapping) {
   ChildMount c;
-  c.kind = m.type == MountSpec::Type::tmpfs ? ChildMount::Kind::tmpfs : ChildMount::Kind::bind;
+  c.kind = m.type == MountSpec::Type::tmpfs  ? ChildMount::Kind::tmpfs
+           : m.type == MountSpec::Type::file ? ChildMount::Kind::file
+                                             : ChildMount::Kind::bind;
   c.source = m.source;
+  c.source_root = m.source_root;
   c.destination = m.destination;
-  c.read_only = m.read_only == ReadOnly::yes;
+  c.read_only = m.read_only == ReadOnly::yes || m.type == MountSpec::Type::file;
   c.tmpfs_size = m.tmpfs_size;
   c.tmpfs_mode = m.tmpfs_mode;
+  if (!m.copy_on_write_dir.empty()) {
+    // overlay wants its upper and work dirs to exist, on one filesystem.
+    c.cow_upper = path_join(m.copy_on_write_dir, "upper");
+    c.cow_work = path_join(m.copy_on_write_dir, "work");
+    KILN_TRY(make_dirs(c.cow_upper, 0755));
+    KILN_TRY(make_dirs(c.cow_work, 0755));
+  }
+  if (m.type == MountSpec::Type::file) {
+    if (!mapping.maps_uid(m.file_uid) || !mapping.maps_gid(m.file_gid)) {
+      return invalid(cat("mount a file on `", m.destination, "` owned by ", m.file_uid, ":", m.file_gid,
+                         ": not mapped in kiln's user namespace"));
+    }
+    c.contents = m.contents.reveal();
+    c.file_mode = m.file_mode & 07777;
+    c.file_uid = m.file_uid;
+    c.file_gid = m.file_gid;
+  }
   return c;
 }
 
@@ -147,7 +184,8 @@ Result<ChildSpec> plan_child(const SandboxSpec& spec, bool trace) {
     c.rootfs_dir = spec.rootfs_dir;
   }
   for (const auto& m : spec.mounts) {
-    c.mounts.push_back(to_child_mount(m));
+    KILN_TRY_ASSIGN(ChildMount cm, to_child_mount(m, mapping));
+    c.mounts.push_back(std::move(cm));
   }
   c.argv = spec.argv;
   c.env = spec.env;

@@ -98,22 +98,37 @@ class Reader {
 void write_mount(Writer& w, const ChildMount& m) {
   w.u8(static_cast<uint8_t>(m.kind));
   w.str(m.source);
+  w.str(m.source_root);
   w.str(m.destination);
   w.boolean(m.read_only);
   w.boolean(m.recursive);
+  w.str(m.cow_upper);
+  w.str(m.cow_work);
   w.u64(m.tmpfs_size);
   w.u32(m.tmpfs_mode);
+  w.str(m.contents);
+  w.u32(m.file_mode);
+  w.u32(m.file_uid);
+  w.u32(m.file_gid);
 }
 
 ChildMount read_mount(Reader& r) {
   ChildMount m;
-  m.kind = r.u8() == 1 ? ChildMount::Kind::tmpfs : ChildMount::Kind::bind;
+  uint8_t kind = r.u8();
+  m.kind = kind == 1 ? ChildMount::Kind::tmpfs : kind == 2 ? ChildMount::Kind::file : ChildMount::Kind::bind;
   m.source = r.str();
+  m.source_root = r.str();
   m.destination = r.str();
   m.read_only = r.boolean();
   m.recursive = r.boolean();
+  m.cow_upper = r.str();
+  m.cow_work = r.str();
   m.tmpfs_size = r.u64();
   m.tmpfs_mode = r.u32();
+  m.contents = r.str();
+  m.file_mode = r.u32();
+  m.file_uid = r.u32();
+  m.file_gid = r.u32();
   return m;
 }
 

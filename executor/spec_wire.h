@@ -32,14 +32,21 @@ enum class MessageTag : char {
 
 /// One mount the child applies inside the new rootfs, already validated.
 struct ChildMount {
-  enum class Kind : uint8_t { bind = 0, tmpfs = 1 };
+  enum class Kind : uint8_t { bind = 0, tmpfs = 1, file = 2 };
   Kind kind = Kind::bind;
-  std::string source;       ///< bind: host path in kiln's mount namespace
+  std::string source;       ///< bind: host path, or a path inside source_root
+  std::string source_root;  ///< bind: "" or the directory `source` is confined to
   std::string destination;  ///< absolute path inside the rootfs
   bool read_only = false;
   bool recursive = true;    ///< bind: include submounts (rbind)
+  std::string cow_upper;    ///< bind: copy-on-write overlay upper dir ("" = plain bind)
+  std::string cow_work;     ///< bind: its work dir
   uint64_t tmpfs_size = 0;  ///< bytes, 0 = kernel default
   uint32_t tmpfs_mode = 01777;
+  std::string contents;     ///< file: the bytes
+  uint32_t file_mode = 0400;
+  uint32_t file_uid = 0;
+  uint32_t file_gid = 0;
 };
 
 struct ChildRlimit {

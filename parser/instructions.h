@@ -174,6 +174,13 @@ Result<Instruction> type_instruction(const Node& node);
 /// Types every instruction of a parse.
 Result<std::vector<Instruction>> type_instructions(const Ast& ast);
 
+/// Parses one RUN --mount value as written on a command line (`kiln run
+/// --mount ...`): BuildKit's runmount.go grammar (a CSV record of key=value
+/// options and the bare flags ro/rw/readonly/readwrite/required), only the
+/// options the Dockerfile reference lists (any other is an error naming it),
+/// values taken literally (no `$` expansion). Errors: invalid_input.
+Result<Mount> parse_mount_value(std::string_view spec);
+
 /// A Dockerfile split into stages: the ARGs before the first FROM (global
 /// ARGs, visible only to FROM lines unless redeclared) and one entry per
 /// FROM with the instructions up to the next FROM.

@@ -224,6 +224,19 @@ Result<Mount> parse_mount(std::string_view spec, const ValueExpander* expand) {
   return m;
 }
 
+}  // namespace kiln::parser::detail
+
+namespace kiln::parser {
+
+Result<Mount> parse_mount_value(std::string_view spec) {
+  detail::ValueExpander literal = [](std::string_view v) -> Result<std::string> { return std::string(v); };
+  return detail::parse_mount(spec, &literal);
+}
+
+}  // namespace kiln::parser
+
+namespace kiln::parser::detail {
+
 Result<InstructionValue> type_run(const Node& node) {
   static constexpr std::array<FlagSpec, 4> k_flags{{
       {"device", FlagType::strings},

@@ -1,5 +1,7 @@
 #include "solver/definition.h"
 
+#include <algorithm>
+
 #include "util/strings.h"
 
 namespace kiln::solver {
@@ -310,6 +312,47 @@ Result<Definition> parse_definition(std::string_view text) {
   return d;
 }
 
+namespace {
+
+bool has_dotdot_component(std::string_view path) {
+  for (const auto& part : split(path, '/')) {
+    if (part == "..") {
+      return true;
+    }
+  }
+  return false;
+}
+
+// RUN --mount values a hostile definition could abuse (issue 11): `..` in a
+// cache id or a source is refused outright rather than cleaned (buildah's
+// CVE-2024-9675 joined an id like `../../../root` onto its cache dir), and
+// only known types and sharing modes pass.
+Result<void> validate_mount(const MountSpec& m, size_t op) {
+  auto bad = [&](const std::string& why) {
+    return Error(ErrorCode::invalid_input, cat("RUN --mount=type=", m.type, " (op ", op, "): ", why));
+  };
+  static const char* const types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
+  if (std::find(std::begin(types), std::end(types), m.type) == std::end(types)) {
+    return bad("unknown mount type (use bind, cache, tmpfs, secret or ssh)");
+  }
+  if (m.type == "cache" && has_dotdot_component(m.id)) {
+    return bad(cat("cache id `", m.id, "` must not contain `..`"));
+  }
+  if ((m.type == "bind" || m.type == "cache") && has_dotdot_component(m.source)) {
+    return bad(cat("source `", m.source, "` must not contain `..`"));
+  }
+  if (m.type == "cache" && !m.sharing.empty() && m.sharing != "shared" && m.sharing != "private" &&
+      m.sharing != "locked") {
+    return bad(cat("unsupported sharing `", m.sharing, "` (use shared, private or locked)"));
+  }
+  if (m.target.find('\0') != std::string::npos || m.source.find('\0') != std::string::npos) {
+    return bad("a path contains a NUL byte");
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<void> validate_definition(const Definition& d) {
   for (size_t i = 0; i < d.ops.size(); ++i) {
     const Op& op = d.ops[i];
@@ -326,6 +369,7 @@ Result<void> validate_definition(const Definition& d) {
       want_min = 1;
       want_max = 1 + e->mounts.size();
       for (const auto& m : e->mounts) {
+        KILN_TRY(validate_mount(m, i));
         if (m.from_input >= static_cast<int>(op.inputs.size())) {
           return Error(ErrorCode::invalid_input, cat("build definition: op ", i, " mount names a missing input"));
         }

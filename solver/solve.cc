@@ -108,8 +108,16 @@ Result<KeyState> keys_for(const Definition& def, const std::vector<bool>& need, 
       }
       if (exec != nullptr && k > 0) {
         for (const auto& m : exec->mounts) {
-          if (m.from_input == static_cast<int>(k)) {
-            in.selector = m.source;
+          if (m.from_input != static_cast<int>(k)) {
+            continue;
+          }
+          in.selector = m.source;
+          if (m.type == "bind") {
+            auto digest = runner.mount_content_digest(def, static_cast<int>(i), static_cast<int>(k));
+            if (!digest) {
+              return wrap_op_error(op, std::move(digest).error());
+            }
+            in.content_digest = *digest;
           }
         }
       }

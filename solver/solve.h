@@ -67,6 +67,16 @@ class OpRunner {
   /// the digest of the selected files; "" when the input's key suffices.
   /// `files` may receive "path digest" lines for explanations.
   virtual Result<std::string> content_digest(const Definition& def, int op, std::vector<std::string>* files) = 0;
+  /// For an exec whose bind mount (RUN --mount=type=bind) reads input
+  /// `input` from a build context: the digest of the files the mount shows
+  /// (its source, after the context's ignore patterns), so a changed file
+  /// misses the cache as it does for COPY; "" when the input's key suffices.
+  virtual Result<std::string> mount_content_digest(const Definition& def, int op, int input) {
+    (void)def;
+    (void)op;
+    (void)input;
+    return std::string();
+  }
   /// Runs op with its inputs' results. Source ops (image, scratch, context)
   /// always come here; exec/copy/http/git only on a cache miss.
   virtual Result<OpResult> run(const Definition& def, int op, const std::vector<const OpResult*>& inputs,

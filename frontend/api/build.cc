@@ -113,6 +113,10 @@ Result<solver::ops::RunnerConfig> runner_config(const cache::Store& store, const
   rc.seccomp_cache_dir = path_join(store.cache_dir(), "seccomp");
   rc.seccomp = config.seccomp_unconfined ? executor::SeccompMode::unconfined : executor::SeccompMode::default_policy;
   rc.step_timeout_seconds = config.step_timeout_seconds;
+  for (const auto& secret : config.secrets) {
+    rc.secrets.push_back({secret.id, secret.value, "", ""});
+  }
+  rc.ssh_sockets = config.ssh_agents;
   if (auto mapping = executor::current_id_mapping()) {
     // One id only: files of other owners cannot be chowned; keep going with a warning.
     rc.ignore_chown_errors = mapping->mode == executor::MappingMode::single_id;

@@ -14,6 +14,7 @@
 #include "frontend/api/registry_api.h"
 #include "frontend/api/store_api.h"
 #include "oci/media_types.h"
+#include "util/redacted.h"
 #include "util/result.h"
 
 namespace kiln {
@@ -34,6 +35,14 @@ struct BuildEvent {
   std::vector<std::string> explanation;  ///< cache misses with explain_cache: why
 };
 
+/// A --secret for RUN --mount=type=secret (host_inputs.h reads them). The
+/// bytes never reach the definition, a cache key, a layer, the image config
+/// or a log.
+struct BuildSecret {
+  std::string id;
+  Redacted<std::string> value;
+};
+
 /// Solve-time settings: what is not part of the build's definition.
 struct BuildConfig {
   std::map<std::string, std::string> contexts;  ///< build context name -> directory ("context" = main)
@@ -49,6 +58,8 @@ struct BuildConfig {
   unsigned step_timeout_seconds = 0;
   int step_output_fd = 2;       ///< where RUN output goes
   int step_stdout_fd = -1;      ///< RUN stdout when >= 0 (`kiln run`: 1), else step_output_fd
+  std::vector<BuildSecret> secrets;               ///< --secret (RUN --mount=type=secret)
+  std::map<std::string, std::string> ssh_agents;  ///< --ssh id -> agent socket (RUN --mount=type=ssh)
   /// Names this build for --explain-cache (the Dockerfile's absolute path
   /// and the target, say), so a later build can say why a step missed.
   std::string explain_identity;

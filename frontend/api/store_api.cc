@@ -210,9 +210,14 @@ Result<PruneSummary> prune_store(const ImageStore& store, const PruneRequest& re
   cache::PruneOptions o;
   o.build_cache = request.build_cache;
   o.keep_storage = request.keep_storage;
+  o.cache_mounts = request.cache_mounts;
   KILN_TRY_ASSIGN(cache::PruneReport r, cache::prune(store.store(), o));
-  return PruneSummary{r.blobs_removed, r.layer_dirs_removed, r.temp_files_removed, r.cache_records_removed,
-                      r.bytes_freed};
+  PruneSummary out{r.blobs_removed, r.layer_dirs_removed, r.temp_files_removed, r.cache_records_removed,
+                   r.bytes_freed, {}};
+  for (const auto& m : r.cache_mounts_removed) {
+    out.cache_mounts_removed.push_back(cat(m.id.empty() ? m.hex.substr(0, 12) : m.id, " (", human_size(m.bytes), ")"));
+  }
+  return out;
 }
 
 Result<FsckSummary> fsck_store(const ImageStore& store) {

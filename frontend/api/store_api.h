@@ -84,10 +84,17 @@ struct PruneSummary {
   uint64_t temp_files_removed = 0;
   uint64_t cache_records_removed = 0;
   uint64_t bytes_freed = 0;
+  /// With cache_mounts: "ID (SIZE)" for each RUN --mount=type=cache
+  /// directory removed.
+  std::vector<std::string> cache_mounts_removed;
 };
 struct PruneRequest {
   bool build_cache = false;
   std::optional<uint64_t> keep_storage;  ///< bytes
+  /// Also remove RUN --mount=type=cache directories not in use. Open the
+  /// store with open_store_in_namespace first: their files belong to
+  /// container ids.
+  bool cache_mounts = false;
 };
 Result<PruneSummary> prune_store(const ImageStore& store, const PruneRequest& request);
 

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "frontend/api/build.h"
+#include "frontend/api/host_inputs.h"
 #include "frontend/api/host_outputs.h"
 #include "frontend/api/namespace.h"
 #include "frontend/cli/command.h"
@@ -60,6 +61,8 @@ struct BudOptions {
   unsigned timeout = 0;
   std::vector<std::string> cache_from;
   std::vector<std::string> cache_to;
+  std::vector<std::string> secrets;
+  std::vector<std::string> ssh;
   bool push = false;
   RegistryFlags registry;
 };
@@ -302,6 +305,10 @@ int run_bud(const BudOptions& o, const Globals& g) {
   } else if (auto handed = hand_over_credentials(*ro); !handed) {
     return report_error(handed.error());
   }
+  auto inputs = prepare_host_inputs(o.secrets, o.ssh);  // before the namespace: read with the user's rights
+  if (!inputs) {
+    return report_error(inputs.error());
+  }
   auto store = open_store_in_namespace(g.root, g.argc, g.argv);
   if (!store) {
     return report_error(store.error());
@@ -335,6 +342,8 @@ int run_bud(const BudOptions& o, const Globals& g) {
   }
   Reporter* rep = reporter.get();
   config->on_event = [rep](const BuildEvent& ev) { rep->event(ev); };
+  config->secrets = std::move(inputs->secrets);
+  config->ssh_agents = std::move(inputs->ssh_agents);
   rep->plan(lowered->steps);
   CommitOptions commit;
   commit.tags = o.tags;
@@ -414,6 +423,8 @@ Handler setup_bud(CLI::App& sub) {
   sub.add_option("--cache-to", o->cache_to,
                  "Export the build cache: type=registry,ref=REF | type=local,dest=DIR "
                  "[,mode=min|max][,tag=T]");
+  sub.add_option("--secret", o->secrets, "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR");
+  sub.add_option("--ssh", o->ssh, "SSH agent for RUN --mount=type=ssh: default, default=SOCKET or ID=SOCKET");
   sub.add_flag("--push", o->push, "Push the image to the registries its -t names give, after the build");
   add_registry_flags(sub, o->registry, false);
   return [o](const Globals& g) { return run_bud(*o, g); };

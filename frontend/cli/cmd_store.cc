@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "frontend/api/namespace.h"
 #include "frontend/api/store_api.h"
 #include "frontend/cli/command.h"
 #include "frontend/cli/output.h"
@@ -96,17 +97,25 @@ Handler setup_push(CLI::App& sub) {
 Handler setup_prune(CLI::App& sub) {
   struct Opts {
     bool build_cache = false;
+    bool cache_mounts = false;
     std::string keep_storage;
   };
   auto o = std::make_shared<Opts>();
   sub.add_flag("--build-cache", o->build_cache, "Also remove build-cache records");
+  sub.add_flag("--cache-mounts", o->cache_mounts, "Also remove RUN --mount=type=cache directories (listing each)");
   sub.add_option("--keep-storage", o->keep_storage, "With --build-cache: keep this much cache (e.g. 10GB), LRU first");
   return [o](const Globals& g) {
+    // Cache mounts hold files of container ids: remove them inside kiln's namespace.
+#ifdef KILN_HAVE_BUD
+    auto store = o->cache_mounts ? open_store_in_namespace(g.root, g.argc, g.argv) : ImageStore::open(g.root);
+#else
     auto store = ImageStore::open(g.root);
+#endif
     if (!store) {
       return report_error(store.error());
     }
     PruneRequest req;
+    req.cache_mounts = o->cache_mounts;
     req.build_cache = o->build_cache || !o->keep_storage.empty();
     if (!o->keep_storage.empty()) {
       auto size = parse_size(o->keep_storage);
@@ -118,6 +127,9 @@ Handler setup_prune(CLI::App& sub) {
     auto r = prune_store(*store, req);
     if (!r) {
       return report_error(r.error());
+    }
+    for (const auto& m : r->cache_mounts_removed) {
+      print_line(cat("removed cache mount ", m));
     }
     print_line(cat("removed ", r->blobs_removed, " blobs, ", r->layer_dirs_removed, " layer directories, ",
                    r->temp_files_removed, " temp files, ", r->cache_records_removed, " build-cache records; freed ",

@@ -85,8 +85,8 @@ Result<std::vector<std::string>> load_context_ignore(const std::string& dockerfi
 /// Parses and lowers. Errors: parse errors (file:line, with the source
 /// range); invalid_input for an unknown --target or --from stage, a cycle
 /// between stages, a malformed value after expansion; unsupported for
-/// features kiln does not have (another --platform, RUN --mount until it
-/// lands); whatever resolve_image returns for a missing base image.
+/// features kiln does not have (another --platform); whatever
+/// resolve_image returns for a missing base image.
 Result<LoweredBuild> lower_dockerfile(const LowerOptions& options);
 
 }  // namespace kiln::dockerfile

@@ -1,5 +1,6 @@
 // RUN.
 #include "frontend/dockerfile/lower_internal.h"
+#include "frontend/dockerfile/run_mount.h"
 #include "parser/heredoc.h"
 #include "util/strings.h"
 
@@ -32,27 +33,6 @@ std::vector<std::string> run_args(const StageCtx& s, const parser::CommandLine& 
   return argv;
 }
 
-Result<solver::MountSpec> mount_spec(const parser::Mount& m) {
-  solver::MountSpec spec;
-  static const char* types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
-  static const char* sharing[] = {"shared", "private", "locked"};
-  spec.type = types[static_cast<int>(m.type)];
-  spec.target = m.target;
-  spec.source = m.source;
-  spec.readonly = m.readonly;
-  spec.id = m.id;
-  if (m.type == parser::MountType::cache) {
-    spec.sharing = sharing[static_cast<int>(m.sharing)];
-  }
-  spec.mode = m.mode;
-  spec.uid = m.uid;
-  spec.gid = m.gid;
-  spec.size = m.size ? static_cast<uint64_t>(*m.size) : 0;
-  spec.required = m.required;
-  spec.env = m.env.value_or("");
-  return spec;
-}
-
 }  // namespace
 
 Result<void> lower_run(StageCtx& s, const parser::Instruction& ins) {
@@ -73,15 +53,12 @@ Result<void> lower_run(StageCtx& s, const parser::Instruction& ins) {
   ro.no_new_privileges = o.no_new_privileges;
   ro.extra_hosts = o.extra_hosts;
   ro.ulimits = o.ulimits;
+  RunMountContext mc;
+  mc.workdir = s.state.workdir();
+  mc.resolve_from = [&s](const std::string& from) { return from_source(s, from); };
+  mc.default_source = [&o]() -> Result<BuildState> { return BuildState::context("context", o.context_ignore); };
   for (const auto& m : r.mounts) {
-    RunMount rm;
-    KILN_TRY_ASSIGN(rm.spec, mount_spec(m));
-    if (!m.from.empty()) {
-      KILN_TRY_ASSIGN(BuildState from, from_source(s, m.from));
-      rm.from = std::make_shared<const BuildState>(from);
-    } else if (m.type == parser::MountType::bind) {
-      rm.from = std::make_shared<const BuildState>(BuildState::context("context", o.context_ignore));
-    }
+    KILN_TRY_ASSIGN(RunMount rm, to_run_mount(m, mc));
     ro.mounts.push_back(std::move(rm));
   }
   // History text as BuildKit writes it: the build args the step sees, then argv.

@@ -3,6 +3,7 @@
 #include "executor/capabilities.h"
 #include "executor/sandbox.h"
 #include "executor/user.h"
+#include "solver/ops/run_mounts.h"
 #include "solver/ops/snapshot.h"
 #include "util/strings.h"
 
@@ -38,12 +39,6 @@ Result<void> fill_security(const Exec& e, const RunnerConfig& config, executor::
 
 Result<OpResult> run_exec(BuildRunner::Impl& impl, const Exec& e, const Op& op, const Definition& def,
                           const std::vector<const OpResult*>& inputs, const CancelToken& cancel) {
-  (void)op;
-  (void)def;
-  (void)cancel;
-  if (!e.mounts.empty()) {
-    return Error(ErrorCode::unsupported, cat("RUN --mount=type=", e.mounts[0].type, " is not supported yet"));
-  }
   const OpResult& parent = *inputs.at(0);
   KILN_TRY_ASSIGN(Snapshot snap, prepare_snapshot(impl, parent.layers, true));
   executor::SandboxSpec spec;
@@ -97,6 +92,14 @@ Result<OpResult> run_exec(BuildRunner::Impl& impl, const Exec& e, const Op& op, 
   spec.resolv_conf = resolv;
   spec.etc_hostname = spec.hostname + "\n";
   KILN_TRY(fill_security(e, impl.config, spec));
+  // RUN --mount (run_mounts.h). Held until the step ends: cache locks, ssh relays.
+  KILN_TRY_ASSIGN(PreparedMounts mounts, prepare_run_mounts(impl, e, op, def, inputs, spec.env));
+  spec.mounts = std::move(mounts.mounts);
+  for (auto& kv : mounts.env) {
+    std::string name = kv.substr(0, kv.find('='));
+    std::erase_if(spec.env, [&](const std::string& v) { return v.starts_with(name + "="); });
+    spec.env.push_back(std::move(kv));
+  }
   spec.seccomp_cache_dir = impl.config.seccomp_cache_dir;
   spec.stdout_fd = impl.config.step_stdout_fd;
   spec.stderr_fd = impl.config.step_stderr_fd;

@@ -48,6 +48,31 @@ Result<std::string> BuildRunner::content_digest(const Definition& def, int op, s
   return std::string();
 }
 
+Result<std::string> BuildRunner::mount_content_digest(const Definition& def, int op, int input) {
+  const Op& o = def.ops[static_cast<size_t>(op)];
+  const auto* exec = std::get_if<Exec>(&o.attrs);
+  if (exec == nullptr || input <= 0 || static_cast<size_t>(input) >= o.inputs.size()) {
+    return std::string();
+  }
+  const Op& src = def.ops[static_cast<size_t>(o.inputs[static_cast<size_t>(input)])];
+  const auto* ctx = std::get_if<ContextSource>(&src.attrs);
+  if (ctx == nullptr) {
+    return std::string();  // a stage or image: its key covers its files
+  }
+  for (const auto& m : exec->mounts) {
+    if (m.from_input == input) {
+      KILN_TRY_ASSIGN(std::string dir, m_impl->context_dir(ctx->name));
+      // What the mount shows, hashed like COPY <source> / would be.
+      // (push_back: g++ 12 at -O2 misreports `dest = "/"` here as -Wrestrict.)
+      Copy selection;
+      selection.sources.push_back(m.source.empty() ? std::string(".") : m.source);
+      selection.dest.push_back('/');
+      return m_impl->hasher.digest(dir, selection, ctx->exclude, nullptr);
+    }
+  }
+  return std::string();
+}
+
 Result<OpResult> BuildRunner::run(const Definition& def, int op, const std::vector<const OpResult*>& inputs,
                                   const CancelToken& cancel) {
   const Op& o = def.ops[static_cast<size_t>(op)];

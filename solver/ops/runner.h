@@ -24,12 +24,17 @@
 #include "executor/sandbox.h"
 #include "layers/write.h"
 #include "solver/solve.h"
+#include "util/redacted.h"
 
 namespace kiln::solver::ops {
 
+/// A `--secret` for RUN --mount=type=secret. Its bytes never enter a
+/// Definition, a cache key, a layer, the image config or a log line.
 struct SecretSource {
   std::string id;
-  std::string file;   ///< read at solve time (never logged, never in keys)
+  std::optional<Redacted<std::string>> value;  ///< the bytes, when already read (bud reads them
+                                               ///< outside kiln's namespace: frontend/api host_inputs.h)
+  std::string file;   ///< else read from this file at solve time
   std::string env;    ///< or from this environment variable
 };
 
@@ -65,7 +70,9 @@ struct RunnerConfig {
   /// Single-id user namespace: chown failures during extraction are ignored.
   bool ignore_chown_errors = false;
   std::vector<SecretSource> secrets;
-  std::map<std::string, std::string> ssh_sockets;  ///< --ssh id -> socket path
+  /// --ssh id -> agent socket path kiln can connect to (RUN --mount=type=ssh
+  /// gets its own relay to it per step).
+  std::map<std::string, std::string> ssh_sockets;
   unsigned step_timeout_seconds = 0;
   /// Imported build caches' blobs (nullptr: none). Not owned.
   BlobFetcher* blobs = nullptr;
@@ -77,6 +84,7 @@ class BuildRunner final : public OpRunner {
   ~BuildRunner() override;
 
   Result<std::string> content_digest(const Definition& def, int op, std::vector<std::string>* files) override;
+  Result<std::string> mount_content_digest(const Definition& def, int op, int input) override;
   Result<OpResult> run(const Definition& def, int op, const std::vector<const OpResult*>& inputs,
                        const CancelToken& cancel) override;
   bool result_available(const OpResult& result) override;

@@ -1,6 +1,7 @@
 #include <sys/stat.h>
 
 #include "solver/cache_key.h"
+#include "solver/ops/copy_engine.h"
 #include "solver/ops/layer_cache.h"
 #include "solver/ops/runner_impl.h"
 #include "util/file.h"
@@ -120,6 +121,61 @@ Result<std::string> BuildRunner::Impl::view_of(const OpResult& result) {
   std::lock_guard<std::mutex> lock(m_mutex);
   m_views[key] = dir;
   return dir;
+}
+
+namespace {
+
+// Whether a context's files can be bound as they are: their owner shows as a
+// real id in kiln's namespace (an unmapped owner reads as the overflow id,
+// and such files may be unreadable to container root).
+bool owner_is_mapped(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    return false;
+  }
+  static const uint32_t overflow = [] {
+    auto text = read_file_if_exists("/proc/sys/kernel/overflowuid");
+    auto n = text && *text ? parse_uint(trim(**text)) : std::nullopt;
+    return static_cast<uint32_t>(n.value_or(65534));
+  }();
+  return st.st_uid != overflow;
+}
+
+}  // namespace
+
+Result<BuildRunner::Impl::MountRoot> BuildRunner::Impl::mount_root(const Op& source_op, const OpResult& source) {
+  const auto* ctx = std::get_if<ContextSource>(&source_op.attrs);
+  if (ctx == nullptr) {
+    if (!source.dir.empty()) {
+      return MountRoot{source.dir, true};  // http/git
+    }
+    KILN_TRY_ASSIGN(std::string view, view_of(source));
+    return MountRoot{view, false};
+  }
+  KILN_TRY_ASSIGN(std::string dir, context_dir(ctx->name));
+  if (ctx->exclude.empty() && owner_is_mapped(dir)) {
+    return MountRoot{dir, true};
+  }
+  std::string memo = ctx->name + "\n" + join(ctx->exclude, "\n");
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (auto it = m_context_copies.find(memo); it != m_context_copies.end()) {
+      return MountRoot{it->second, true};
+    }
+  }
+  KILN_TRY_ASSIGN(std::string copy, scratch_dir("context-"));
+  CopyRequest req;
+  req.src_root = dir;
+  req.src_is_context = true;
+  req.ignore = ctx->exclude;
+  req.spec.sources = {"."};
+  req.spec.dest = "/";
+  req.dest_root = copy;
+  req.chown_errors = config.ignore_chown_errors ? ChownErrors::ignore : ChownErrors::fail;
+  KILN_TRY(copy_files(req).context(cat("copy build context `", ctx->name, "` for RUN --mount")));
+  std::lock_guard<std::mutex> lock(m_mutex);
+  auto it = m_context_copies.emplace(memo, copy).first;
+  return MountRoot{it->second, true};
 }
 
 }  // namespace kiln::solver::ops

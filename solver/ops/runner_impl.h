@@ -38,11 +38,23 @@ struct BuildRunner::Impl {
   /// A fresh scratch directory under the store's tmp dir, removed with the runner.
   Result<std::string> scratch_dir(const std::string& prefix);
 
+  /// The directory a RUN --mount reads an input from (run_mounts.h): a
+  /// build context (itself, or once per build a copy honouring its ignore
+  /// patterns with files owned 0:0), an http/git source's directory, or the
+  /// read-only merged view of a stage or image. `is_context` says whether
+  /// its files stand for build-context files (owned 0:0 when copied).
+  struct MountRoot {
+    std::string dir;
+    bool is_context = false;
+  };
+  Result<MountRoot> mount_root(const Op& source_op, const OpResult& source);
+
  private:
   std::mutex m_mutex;
   std::map<std::string, FetchedSource> m_fetched;  // source key -> fetched
   std::mutex m_fetch_mutex;                        // one fetch at a time (held while fetching)
   std::map<std::string, std::string> m_views;    // chain key -> mounted dir
+  std::map<std::string, std::string> m_context_copies;  // context name + ignore patterns -> copy
   std::vector<TempDir> m_temps;                  // declared first: destroyed last
   std::vector<executor::UniqueMount> m_mounts;   // unmounted before m_temps are removed
 };
