@@ -1,6 +1,8 @@
 // kiln bud, multi-stage builds (issue 6): parallel stages, --target
 // pruning, COPY --from a stage name, index or image, ONBUILD, and the
 // errors for unknown stages and cycles.
+#include <unistd.h>
+
 #include "tests/e2e/bud_fixture.h"
 #include "tests/support/loopback_server.h"
 #include "util/file.h"
@@ -11,26 +13,24 @@ namespace {
 
 using BudStagesTest = BudTest;
 
-// Stage `listen` waits for a message from stage `send` over loopback (RUN
-// uses the host network by default). Run one after the other, the first
-// would wait until its timeout and fail the build; so a successful build
-// proves both ran at once, whatever the machine's speed.
+// Stages `a` and `b` meet through a shared cache mount: each leaves a mark
+// and waits (up to 120 s) for the other's. Run one after the other, the
+// first would wait until its timeout and fail the build; so a successful
+// build proves both ran at once, whatever the machine's speed.
+std::string meeting_stage(const std::string& me, const std::string& other, const std::string& id) {
+  return cat("FROM busybox AS ", me, "\n", "RUN --mount=type=cache,id=", id, ",target=/meet,sharing=shared sh -c 'touch /meet/",
+             me, "; i=0; until [ -e /meet/", other, " ]; do i=$((i+1)); [ $i -lt 12000 ] || exit 3; usleep 10000; done; echo ",
+             me, "-met-", other, " > /", me, "'\n");
+}
+
 TEST_F(BudStagesTest, IndependentStagesRunAtTheSameTime) {
-  int port = free_port();
-  ASSERT_GT(port, 0);
-  std::string df = cat(
-      "FROM busybox AS listen\n"
-      "RUN timeout 120 nc -l -p ", port, " > /got.txt && test -s /got.txt\n"
-      "FROM busybox AS send\n"
-      "RUN for i in $(seq 1200); do echo from-send | nc 127.0.0.1 ", port,
-      " && exit 0; usleep 100000; done; exit 1\n"
-      "FROM busybox\n"
-      "COPY --from=listen /got.txt /got.txt\n"
-      "COPY --from=send /etc/passwd /passwd-from-send\n");
+  std::string id = cat("meet-", ::getpid(), "-", free_port());
+  std::string df = meeting_stage("a", "b", id) + meeting_stage("b", "a", id) +
+                   "FROM busybox\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n";
   std::string ctx = context({{"Dockerfile", df}});
   std::string fs = build_fs(ctx, {"--jobs", "4"});
-  EXPECT_EQ(trim(file_text(path_join(fs, "got.txt"))), "from-send");
-  EXPECT_TRUE(path_exists(path_join(fs, "passwd-from-send")));
+  EXPECT_EQ(trim(file_text(path_join(fs, "a"))), "a-met-b");
+  EXPECT_EQ(trim(file_text(path_join(fs, "b"))), "b-met-a");
 }
 
 TEST_F(BudStagesTest, TargetBuildsOnlyTheStagesItNeeds) {
