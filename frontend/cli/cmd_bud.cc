@@ -15,6 +15,7 @@
 #include "frontend/cli/command.h"
 #include "frontend/cli/output.h"
 #include "frontend/cli/progress.h"
+#include "frontend/cli/image_flags.h"
 #include "frontend/cli/registry_flags.h"
 #include "frontend/dockerfile/lower.h"
 #include "util/atomic_file.h"
@@ -204,35 +205,11 @@ Result<BuildConfig> build_config(const BudOptions& o, const dockerfile::LowerOpt
   c.no_cache = o.no_cache || !o.layers;
   c.explain_cache = o.explain_cache;
   c.storage_driver = o.storage_driver;
-  if (o.compression == "gzip") {
-    c.compression = oci::media::Compression::gzip;
-  } else if (o.compression == "zstd") {
-    c.compression = oci::media::Compression::zstd;
-  } else if (o.compression == "none") {
-    c.compression = oci::media::Compression::none;
-  } else {
-    return Error(ErrorCode::usage, cat("invalid --compression `", o.compression, "`: expected gzip, zstd or none"));
-  }
   std::string epoch = o.source_date_epoch;
   if (epoch.empty() && lo.build_args.count("SOURCE_DATE_EPOCH") != 0) {
     epoch = lo.build_args.at("SOURCE_DATE_EPOCH");
   }
-  if (epoch.empty()) {
-    if (const char* e = std::getenv("SOURCE_DATE_EPOCH")) {
-      epoch = e;
-    }
-  }
-  if (!epoch.empty()) {
-    auto n = parse_int(epoch);
-    if (!n || *n < 0) {
-      return Error(ErrorCode::usage, cat("invalid SOURCE_DATE_EPOCH `", epoch, "`: expected seconds since 1970"));
-    }
-    c.source_date_epoch = *n;
-  }
-  if (o.format != "oci" && o.format != "docker") {
-    return Error(ErrorCode::usage, cat("invalid --format `", o.format, "`: expected oci or docker"));
-  }
-  c.docker_format = o.format == "docker";
+  KILN_TRY(apply_image_flags(epoch, o.format, o.compression, c));
   for (const auto& s : o.security_opts) {
     c.seccomp_unconfined = c.seccomp_unconfined || s == "seccomp=unconfined";
   }
@@ -300,9 +277,7 @@ int run_bud(const BudOptions& o, const Globals& g) {
   if (!host) {
     return report_error(host.error());
   }
-  if (auto ro = registry_options(o.registry); !ro) {
-    return report_error(ro.error());
-  } else if (auto handed = hand_over_credentials(*ro); !handed) {
+  if (auto handed = hand_over_registry_files(o.registry); !handed) {
     return report_error(handed.error());
   }
   auto inputs = prepare_host_inputs(o.secrets, o.ssh);  // before the namespace: read with the user's rights

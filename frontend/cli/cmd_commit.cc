@@ -70,11 +70,7 @@ int run_commit(const CommitOpts& o, const Globals& g) {
   }
   co.annotations.insert(ann->begin(), ann->end());
   if (push) {  // pushing happens inside the namespace, which may not read host root's auth files
-    auto ro = registry_options(o.registry);
-    if (!ro) {
-      return report_error(ro.error());
-    }
-    if (auto handed = hand_over_credentials(*ro); !handed) {
+    if (auto handed = hand_over_registry_files(o.registry); !handed) {
       return report_error(handed.error());
     }
   }

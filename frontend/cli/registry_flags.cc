@@ -166,4 +166,9 @@ Result<RegistryOptions> registry_options(const RegistryFlags& f) {
   return o;
 }
 
+Result<void> hand_over_registry_files(const RegistryFlags& flags) {
+  KILN_TRY_ASSIGN(RegistryOptions ro, registry_options(flags));
+  return hand_over_credentials(ro);
+}
+
 }  // namespace kiln::cli

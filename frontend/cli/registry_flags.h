@@ -36,6 +36,12 @@ void add_registry_flags(CLI::App& sub, RegistryFlags& flags, bool with_quiet);
 /// Errors: usage for a malformed --retry-delay.
 Result<RegistryOptions> registry_options(const RegistryFlags& flags);
 
+/// For a command that reaches registries from inside kiln's namespace (bud,
+/// from, commit --push): before open_store_in_namespace, hands the auth
+/// files and --cert-dir over (frontend/api hand_over_credentials), since the
+/// namespace may not read host root's files. Errors: usage, io, syscall.
+Result<void> hand_over_registry_files(const RegistryFlags& flags);
+
 /// Parses "250ms", "2s", "1m", "1500" (milliseconds); nullopt when bad.
 std::optional<int64_t> parse_duration_ms(const std::string& text);
 

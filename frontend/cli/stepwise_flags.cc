@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "frontend/cli/image_flags.h"
 #include "util/strings.h"
 
 namespace kiln::cli {
@@ -15,32 +16,7 @@ void add_storage_flag(CLI::App& sub, SolveFlags& flags) {
 Result<BuildConfig> stepwise_config(const SolveFlags& flags) {
   BuildConfig c;
   c.storage_driver = flags.storage_driver;
-  std::string epoch = flags.timestamp;
-  if (epoch.empty()) {
-    if (const char* e = std::getenv("SOURCE_DATE_EPOCH"); e != nullptr) {
-      epoch = e;
-    }
-  }
-  if (!epoch.empty()) {
-    auto n = parse_int(epoch);
-    if (!n || *n < 0) {
-      return Error(ErrorCode::usage, cat("invalid SOURCE_DATE_EPOCH `", epoch, "`: expected seconds since 1970"));
-    }
-    c.source_date_epoch = *n;
-  }
-  if (flags.format != "oci" && flags.format != "docker") {
-    return Error(ErrorCode::usage, cat("invalid --format `", flags.format, "`: expected oci or docker"));
-  }
-  c.docker_format = flags.format == "docker";
-  if (flags.compression == "gzip") {
-    c.compression = oci::media::Compression::gzip;
-  } else if (flags.compression == "zstd") {
-    c.compression = oci::media::Compression::zstd;
-  } else if (flags.compression == "none") {
-    c.compression = oci::media::Compression::none;
-  } else {
-    return Error(ErrorCode::usage, cat("invalid --compression `", flags.compression, "`: expected gzip, zstd or none"));
-  }
+  KILN_TRY(apply_image_flags(flags.timestamp, flags.format, flags.compression, c));
   return c;
 }
 
