@@ -107,6 +107,14 @@ TEST_F(StepwiseRunMountTest, CacheMountIsSharedWithBud) {
   EXPECT_EQ(file_in_image(id, "/seen"), "from run\n");
 }
 
+TEST_F(StepwiseRunMountTest, CacheMountStepHasTheDockerfilesKey) {
+  // STYLE.md F3: the same BuildState::run, so the same cache key as bud's.
+  bud_ok("FROM busybox\nRUN --mount=type=cache,target=/c echo hi > /kv-x\n");
+  auto r = kiln({"run", "--mount", "type=cache,target=/c", m_c, "--", "/bin/sh", "-c", "echo hi > /kv-x"});
+  ASSERT_EQ(r.status, 0) << r.describe();
+  EXPECT_TRUE(has(r.err, "Using cache")) << r.err;
+}
+
 TEST_F(StepwiseRunMountTest, TmpfsAndSecretMounts) {
   std::string secret = path_join(m_tmp->path(), "token");
   ASSERT_TRUE(write_file(secret, "s3cr3t", 0644));
