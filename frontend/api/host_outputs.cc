@@ -130,7 +130,7 @@ Result<HostOutputs> HostOutputs::prepare(const std::string& store_root, const st
   if (pid > 0) {
     wait_and_place(pid, staging.release(), destinations);
   }
-  (void)staging.release();  // the parent removes it
+  out.m_staging = staging.release();  // the parent removes it
   return out;  // the child enters the namespace next
 }
 
