@@ -2,6 +2,8 @@
 // layer is given the requested compression at commit, as BuildKit's exporter
 // does, while the base image's layers keep theirs. Also `kiln commit
 // --compression` of a working container's layers.
+#include <sys/stat.h>
+
 #include "tests/e2e/bud_fixture.h"
 #include "util/file.h"
 #include "util/strings.h"
@@ -104,7 +106,11 @@ TEST_F(BudCompressionTest, CachedLayersTakeTheRequestedCompression) {
 TEST_F(BudCompressionTest, AConvertedImageExtractsInAFreshStore) {
   std::string ctx = context({{"Dockerfile", k_dockerfile}, {"a.txt", "a\n"}});
   ASSERT_EQ(bud(ctx, {"-t", "g:1"}).status, 0);
-  std::string archive = path("z.tar");
+  // A directory container root may write in (whoever runs the suite).
+  std::string out_dir = path("out");
+  ASSERT_TRUE(make_dirs(out_dir));
+  ASSERT_EQ(::chmod(out_dir.c_str(), 0777), 0);
+  std::string archive = path_join(out_dir, "z.tar");
   auto z = bud(ctx, {"-t", "z:1", "--compression", "zstd", "-o", "type=oci,dest=" + archive});
   ASSERT_EQ(z.status, 0) << z.describe();
   EXPECT_EQ(cached(z.err).size(), 0u);  // plain progress; the hits show as "Using cache"
@@ -114,7 +120,7 @@ TEST_F(BudCompressionTest, AConvertedImageExtractsInAFreshStore) {
                                                 "\nRUN cat /a.txt /two > /seen && test ! -e /one\n"}},
                             "use");
   std::string fresh = path("fresh-store");
-  std::string dest = path("seen");
+  std::string dest = path_join(out_dir, "seen");
   auto r = run_kiln(fresh, {"bud", "-o", "type=local,dest=" + dest, use});
   ASSERT_EQ(r.status, 0) << r.describe();
   EXPECT_EQ(file_text(path_join(dest, "seen")), "a\n2\n");
