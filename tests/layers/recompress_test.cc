@@ -32,7 +32,7 @@ class RecompressLayerTest : public TempDirTest {
     m_src = path("src");
     ASSERT_TRUE(make_dirs(m_src));
     ASSERT_NO_FATAL_FAILURE(put_file(m_src, "etc/hosts", "127.0.0.1 localhost\n"));
-    // Larger than the stream's 1 MiB hand-over buffers and gzip's 1 MiB members.
+    // Spans many of the stream's hand-over buffers and several of gzip's 1 MiB members.
     std::string big;
     for (uint64_t i = 0; i < 400000; ++i) {
       big += std::to_string(i * 7919 % 100003);
