@@ -231,6 +231,7 @@ Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& 
   if (commit.squash) {
     KILN_TRY(detail::squash_new_layers(runner, solved.graph.definition, solved.graph.target, solved.result, layers, cfg));
   }
+  KILN_TRY(detail::compress_new_layers(runner, solved.graph.definition, solved.graph.target, solved.result, layers));
   KILN_TRY_ASSIGN(BuiltImage out, detail::store_image(store, cfg, layers, config, names, commit.annotations));
   out.steps_run = solved.steps_run;
   out.steps_cached = solved.steps_cached;

@@ -50,6 +50,9 @@ struct BuildConfig {
   bool no_cache = false;
   bool explain_cache = false;
   std::string storage_driver;   ///< "", overlay, fuse-overlayfs, vfs ("" = probe)
+  /// Compression of the layers the build writes, and of every layer the
+  /// committed image gets from the build (cache hits included: converted at
+  /// commit, solver/ops/layer_convert.h); the base image's layers keep theirs.
   oci::media::Compression compression = oci::media::Compression::gzip;
   int compression_level = 0;
   std::optional<int64_t> source_date_epoch;  ///< seconds; clamps mtimes and sets created

@@ -69,6 +69,20 @@ Result<void> squash_new_layers(solver::ops::BuildRunner& runner, const solver::D
   return {};
 }
 
+Result<void> compress_new_layers(solver::ops::BuildRunner& runner, const solver::Definition& def, int target,
+                                 const solver::SolveResult& solved, std::vector<solver::LayerRef>& layers) {
+  size_t first = 0;
+  int base = base_op(def, target);
+  if (base >= 0 && std::holds_alternative<solver::ImageSource>(def.ops[static_cast<size_t>(base)].attrs)) {
+    if (!solved.results[static_cast<size_t>(base)]) {
+      return Error(ErrorCode::internal, "compress the new layers: the base image of the target stage was not solved");
+    }
+    first = solved.results[static_cast<size_t>(base)]->layers.size();
+  }
+  KILN_TRY(runner.convert_layers(layers, first).context("compress the image's layers"));
+  return {};
+}
+
 Result<void> export_filesystem(const cache::Store& store, const cache::LoadedImage& image, const BuildConfig& config,
                                OutputType type, const std::string& path) {
   solver::ops::RunnerConfig rc;

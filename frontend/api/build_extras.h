@@ -1,6 +1,6 @@
 // Internal to frontend/api: the parts of a build after the solve that need
-// solver/ops (build.cc calls them): `--squash` and `--output
-// type=local|tar`.
+// solver/ops (build.cc calls them): `--squash`, `--compression` of cached
+// layers and `--output type=local|tar`.
 #pragma once
 
 #include <string>
@@ -30,6 +30,15 @@ namespace kiln::detail {
 Result<void> squash_new_layers(solver::ops::BuildRunner& runner, const solver::Definition& def, int target,
                                const solver::SolveResult& solved, std::vector<solver::LayerRef>& layers,
                                oci::ImageConfig& cfg);
+
+/// Gives the layers this build made (all of `layers` above the base image's
+/// layers: the first image below the target, following each step's parent;
+/// none below for scratch) the build's --compression, cache hits included
+/// (BuildRunner::convert_layers). The base image's layers keep theirs, as
+/// BuildKit's exporter does without force-compression. diffIDs, and so the
+/// image config, do not change.
+Result<void> compress_new_layers(solver::ops::BuildRunner& runner, const solver::Definition& def, int target,
+                                 const solver::SolveResult& solved, std::vector<solver::LayerRef>& layers);
 
 /// --output type=local (a directory: the merged filesystem, merged into
 /// what is there, every entry owned by container root, that is by the

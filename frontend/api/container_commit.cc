@@ -74,6 +74,24 @@ Result<std::optional<solver::LayerRef>> new_layer(detail::ContainerSolver& solve
   return solver.runner().squash(base, now);
 }
 
+// How many of the bottom layers are the base image's (the longest common
+// prefix of diffIDs: after a squashed commit there is none): they keep their
+// compression; everything the container added gets the requested one.
+Result<size_t> base_layer_count(const cache::Store& store, const ContainerRecord& rec,
+                                const std::vector<solver::LayerRef>& layers) {
+  if (rec.image_manifest.empty()) {
+    return size_t{0};  // scratch: every layer is the container's own
+  }
+  KILN_TRY_ASSIGN(oci::Digest manifest, oci::Digest::parse(rec.image_manifest));
+  KILN_TRY_ASSIGN(cache::LoadedImage base, store.load_image(manifest));
+  const auto& ids = base.config.diff_ids;
+  size_t n = 0;
+  while (n < layers.size() && n < ids.size() && layers[n].diff_id == ids[n]) {
+    ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 Result<BuiltImage> commit_container(const ImageStore& image_store, const std::string& name,
@@ -95,6 +113,8 @@ Result<BuiltImage> commit_container(const ImageStore& image_store, const std::st
   if (layer) {
     layers.push_back(*layer);
   }
+  KILN_TRY_ASSIGN(size_t base_layers, base_layer_count(store, rec, layers).context(what));
+  KILN_TRY(solver->runner().convert_layers(layers, base_layers).context(what));
   std::string created = format_rfc3339({config.source_date_epoch.value_or(now().seconds), 0});
   oci::ImageConfig cfg = current.config();
   cfg.history = commit_history(current, rec, layer.has_value(), options.squash, created);

@@ -10,6 +10,7 @@
 #include "solver/ops/exec_op.h"
 #include "solver/ops/copy_op.h"
 #include "solver/ops/layer_cache.h"
+#include "solver/ops/layer_convert.h"
 #include "solver/ops/mkdir_op.h"
 #include "solver/ops/runner_impl.h"
 #include "solver/ops/snapshot.h"
@@ -167,6 +168,10 @@ Result<std::optional<LayerRef>> BuildRunner::squash(const OpResult& base, const 
   }
   KILN_TRY(blob.commit_hashed(info.digest, info.size));
   return std::optional<LayerRef>(LayerRef{info.diff_id, info.digest, info.size, info.media_type});
+}
+
+Result<size_t> BuildRunner::convert_layers(std::vector<LayerRef>& layers, size_t first) {
+  return ops::convert_layers(*m_impl->config.store, layers, first, m_impl->config.layer_options);
 }
 
 }  // namespace kiln::solver::ops

@@ -109,6 +109,15 @@ class BuildRunner final : public OpRunner {
   /// `kiln commit` (one layer per commit). nullopt when nothing changed.
   Result<std::optional<LayerRef>> squash(const OpResult& base, const OpResult& top);
 
+  /// Gives layers[first..] the compression of the runner's layer options
+  /// (a cache hit keeps the compression it was first written with until
+  /// here): convert_layers in layer_convert.h, with the runner's store,
+  /// codec, level and media-type family. The image commits of `bud`,
+  /// `bud --squash` and `kiln commit` call it on the layers the build made
+  /// (never the base image's). Returns how many blobs were re-encoded.
+  /// Errors: as convert_layers.
+  Result<size_t> convert_layers(std::vector<LayerRef>& layers, size_t first);
+
   struct Impl;
 
  private:
