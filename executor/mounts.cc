@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -139,10 +141,26 @@ Result<void> probe_driver(StorageDriver driver, const std::string& scratch_dir) 
   return m.unmount();
 }
 
+// Where a successful native overlay probe is remembered for later
+// processes: in `record_dir`, named after the kernel release and the
+// filesystem type of `scratch_dir`, so a new kernel or a store moved to
+// another filesystem probes again. "" when not remembered.
+std::string overlay_marker(const std::string& record_dir, const std::string& scratch_dir) {
+  if (record_dir.empty()) {
+    return "";
+  }
+  struct utsname u {};
+  struct statfs fs {};
+  if (::uname(&u) != 0 || ::statfs(scratch_dir.c_str(), &fs) != 0) {
+    return "";
+  }
+  return path_join(record_dir, cat("overlay-works-", u.release, "-", static_cast<unsigned long long>(fs.f_type)));
+}
+
 }  // namespace
 
 Result<StorageDriver> select_storage_driver(std::optional<StorageDriver> requested,
-                                            const std::string& scratch_dir) {
+                                            const std::string& scratch_dir, const std::string& record_dir) {
   if (requested) {
     log::info("storage driver: ", storage_driver_name(*requested), " (requested)");
     return *requested;
@@ -155,10 +173,19 @@ Result<StorageDriver> select_storage_driver(std::optional<StorageDriver> request
   }
   StorageDriver driver = StorageDriver::vfs;
   std::string reason;
+  std::string marker = overlay_marker(record_dir, scratch_dir);
+  if (!marker.empty() && ::access(marker.c_str(), F_OK) == 0) {
+    log::debug("storage driver: overlay (probed before: `", marker, "`)");
+    chosen.emplace(scratch_dir, StorageDriver::overlay);
+    return StorageDriver::overlay;
+  }
   auto native = probe_driver(StorageDriver::overlay, scratch_dir);
   if (native) {
     driver = StorageDriver::overlay;
     reason = "native overlay works in the user namespace";
+    if (!marker.empty()) {
+      (void)write_file(marker, "overlay\n");  // a lost marker only costs the next probe
+    }
   } else {
     auto fuse = probe_driver(StorageDriver::fuse_overlayfs, scratch_dir);
     if (fuse) {

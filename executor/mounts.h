@@ -39,10 +39,13 @@ Result<StorageDriver> parse_storage_driver(std::string_view name);
 /// store's filesystem; overlay support depends on it). `requested` (from
 /// --storage-driver) wins and is not probed. Otherwise probes, once per
 /// process and directory: native overlay, then fuse-overlayfs when installed
-/// and /dev/fuse is usable, then vfs. The choice and the reason are logged at
+/// and /dev/fuse is usable, then vfs. With a `record_dir`, a native overlay
+/// success is also remembered there (a marker file named after the kernel
+/// release and the filesystem type of `scratch_dir`), so later processes
+/// skip the probe. The choice and the reason are logged at
 /// info level. Must run inside kiln's namespace.
 Result<StorageDriver> select_storage_driver(std::optional<StorageDriver> requested,
-                                            const std::string& scratch_dir);
+                                            const std::string& scratch_dir, const std::string& record_dir = "");
 
 /// A mount owned by kiln: detached (umount2 MNT_DETACH) on destruction unless
 /// release()d. Only meaningful inside kiln's user + mount namespace (R1).

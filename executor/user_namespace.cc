@@ -1,5 +1,5 @@
-// Entering kiln's user namespace: re-execute /proc/self/exe inside a new
-// user + mount namespace, and `kiln unshare`.
+// Entering kiln's user namespace (fork + unshare, or re-execute
+// /proc/self/exe when threads run), and `kiln unshare`.
 #include "executor/user_namespace.h"
 
 #include <fcntl.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -127,25 +128,31 @@ const int k_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SI
   std::_Exit(128 + sig);
 }
 
+// Becomes container root once the parent wrote the maps: setresgid/
+// setgroups/setresuid inside the new namespace, then the parent-death signal
+// (cleared by the credential change). Returns errno, 0 on success. Runs in a
+// single-threaded child (fork semantics).
+int become_container_root(pid_t parent, MappingMode mode) {
+  if (::setresgid(0, 0, 0) != 0 || (mode != MappingMode::single_id && ::setgroups(0, nullptr) != 0) ||
+      ::setresuid(0, 0, 0) != 0) {
+    return errno;
+  }
+  // kiln's inner process must not outlive the outer one.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) {
+    std::_Exit(1);
+  }
+  return 0;
+}
+
 // The re-executed child: waits until the parent wrote the maps, becomes
-// container root, execs. Single-threaded (fork semantics), so it may
-// allocate; it never returns.
-[[noreturn]] void child_main(int go_fd, int err_fd, pid_t parent, MappingMode mode, char** argv,
-                             char** envp) {
+// container root, execs. Never returns.
+[[noreturn]] void reexec_child_main(int go_fd, int err_fd, pid_t parent, MappingMode mode, char** argv,
+                                    char** envp) {
   char go = 0;
   if (::read(go_fd, &go, 1) != 1) {
     std::_Exit(1);  // the parent failed to write the maps and reported it
   }
-  int err = 0;
-  if (::setresgid(0, 0, 0) != 0 || (mode != MappingMode::single_id && ::setgroups(0, nullptr) != 0) ||
-      ::setresuid(0, 0, 0) != 0) {
-    err = errno;
-  }
-  // The credential change above cleared any parent-death signal; kiln's inner
-  // process must not outlive the outer one.
-  if (err == 0 && (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)) {
-    std::_Exit(1);
-  }
+  int err = become_container_root(parent, mode);
   if (err == 0) {
     ::execve("/proc/self/exe", argv, envp);
     err = errno;
@@ -154,17 +161,41 @@ const int k_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SI
   std::_Exit(127);
 }
 
-}  // namespace
+Error namespace_error(int e) {
+  Error error = Error(ErrorCode::sandbox, "create kiln's user namespace", e);
+  if (e == EPERM || e == ENOSPC || e == EINVAL || e == EACCES || e == EUSERS) {
+    error.with_hint(k_userns_hint);
+  }
+  return error;
+}
 
-Result<void> enter_user_namespace(int /*argc*/, char** argv) {
-  if (in_kiln_namespace()) {
-    return {};
+// Writes the maps of child `pid`, releases it through `go_w` and reads its
+// verdict from `err_r` (EOF: it went on). On success the caller waits for
+// it; on error the child is reaped here.
+Result<void> map_and_release(pid_t pid, const IdMapping& mapping, UniqueFd& go_w, const UniqueFd& err_r,
+                             const char* what) {
+  auto written = write_mapping(pid, mapping);
+  if (!written) {
+    go_w.reset();  // the child sees EOF and exits
+    ::waitpid(pid, nullptr, 0);
+    return std::move(written).error().wrap("enter kiln's user namespace");
   }
-  KILN_TRY_ASSIGN(IdMapping mapping, compute_id_mapping());
-  if (!mapping.warning.empty()) {
-    log::warning(mapping.warning);
+  char byte = 1;
+  if (::write(go_w.get(), &byte, 1) != 1) {
+    return Error::from_errno("start kiln inside its user namespace");
   }
-  // The environment for the child, prepared before the clone.
+  int child_err = 0;
+  if (::read(err_r.get(), &child_err, sizeof child_err) == sizeof child_err) {
+    ::waitpid(pid, nullptr, 0);
+    return Error(ErrorCode::sandbox, what, child_err);
+  }
+  return {};
+}
+
+// Re-executes /proc/self/exe in a new user + mount namespace: the way in
+// when this process already runs threads (a forked copy of a threaded
+// process may inherit locks held by other threads). Never returns on success.
+Result<void> enter_by_reexec(const IdMapping& mapping, char** argv) {
   std::vector<std::string> env_store;
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::strncmp(*e, k_userns_env, std::strlen(k_userns_env)) != 0) {
@@ -186,36 +217,94 @@ Result<void> enter_user_namespace(int /*argc*/, char** argv) {
   pid_t parent = ::getpid();
   long pid = ::syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   if (pid < 0) {
-    int e = errno;
-    Error error = Error(ErrorCode::sandbox, "create kiln's user namespace", e);
-    if (e == EPERM || e == ENOSPC || e == EINVAL || e == EACCES) {
-      error.with_hint(k_userns_hint);
-    }
-    return error;
+    return namespace_error(errno);
   }
   if (pid == 0) {
     go_w.reset();
     err_r.reset();
-    child_main(go_r.get(), err_w.get(), parent, mapping.mode, argv, envp.data());
+    reexec_child_main(go_r.get(), err_w.get(), parent, mapping.mode, argv, envp.data());
   }
   go_r.reset();
   err_w.reset();
-  auto written = write_mapping(static_cast<pid_t>(pid), mapping);
-  if (!written) {
-    go_w.reset();  // the child sees EOF and exits
-    ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
-    return std::move(written).error().wrap("enter kiln's user namespace");
-  }
-  char byte = 1;
-  if (::write(go_w.get(), &byte, 1) != 1) {
-    return Error::from_errno("start kiln inside its user namespace");
-  }
-  int child_err = 0;
-  if (::read(err_r.get(), &child_err, sizeof child_err) == sizeof child_err) {
-    ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
-    return Error(ErrorCode::sandbox, "re-execute kiln (`/proc/self/exe`) inside its user namespace", child_err);
-  }
+  KILN_TRY(map_and_release(static_cast<pid_t>(pid), mapping, go_w, err_r,
+                           "re-execute kiln (`/proc/self/exe`) inside its user namespace"));
   wait_and_exit(static_cast<pid_t>(pid));
+}
+
+// The single-threaded way in, without a second program start: fork; the
+// child unshares a user + mount namespace, waits for its maps, becomes
+// container root and returns to go on with the command; the parent forwards
+// signals and exits with the child's status. Returns only in the child
+// (OK) or on error in the parent.
+Result<void> enter_by_fork(const IdMapping& mapping) {
+  // Whatever sits in stdio buffers would otherwise be written twice.
+  std::fflush(nullptr);
+  int ready[2], go[2], err[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    return Error::from_errno("create pipes for kiln's user namespace");
+  }
+  UniqueFd ready_r(ready[0]), ready_w(ready[1]), go_r(go[0]), go_w(go[1]), err_r(err[0]), err_w(err[1]);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    return Error::from_errno("fork kiln's namespace process");
+  }
+  if (pid == 0) {
+    ready_r.reset();
+    go_w.reset();
+    err_r.reset();
+    int e = ::unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 0 : errno;
+    if (::write(ready_w.get(), &e, sizeof e) != sizeof e || e != 0) {
+      std::_Exit(1);
+    }
+    char byte = 0;
+    if (::read(go_r.get(), &byte, 1) != 1) {
+      std::_Exit(1);  // the parent failed to write the maps and reported it
+    }
+    e = become_container_root(parent, mapping.mode);
+    if (e != 0) {
+      (void)!::write(err_w.get(), &e, sizeof e);
+      std::_Exit(127);
+    }
+    // The credential change made this process undumpable, which would leave
+    // its /proc files to host root; nothing else is at stake in a process
+    // its own user may trace.
+    ::prctl(PR_SET_DUMPABLE, 1);
+    ::setenv(k_userns_env, mode_name(mapping.mode), 1);
+    return {};
+  }
+  ready_w.reset();
+  go_r.reset();
+  err_w.reset();
+  int child_errno = EIO;
+  if (::read(ready_r.get(), &child_errno, sizeof child_errno) != sizeof child_errno || child_errno != 0) {
+    ::waitpid(pid, nullptr, 0);
+    return namespace_error(child_errno);
+  }
+  KILN_TRY(map_and_release(pid, mapping, go_w, err_r, "become root inside kiln's user namespace"));
+  wait_and_exit(pid);
+}
+
+// Whether this process runs one thread (/proc/self/task has one entry).
+bool single_threaded() {
+  auto tasks = list_dir("/proc/self/task");
+  return tasks && tasks->size() == 1;
+}
+
+}  // namespace
+
+Result<void> enter_user_namespace(int /*argc*/, char** argv) {
+  if (in_kiln_namespace()) {
+    return {};
+  }
+  KILN_TRY_ASSIGN(IdMapping mapping, compute_id_mapping());
+  if (!mapping.warning.empty()) {
+    log::warning(mapping.warning);
+  }
+  if (single_threaded() && std::getenv("KILN_USERNS_REEXEC") == nullptr) {
+    return enter_by_fork(mapping);
+  }
+  return enter_by_reexec(mapping, argv);
 }
 
 Result<void> exec_in_namespace(const std::vector<std::string>& cmd) {

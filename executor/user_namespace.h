@@ -106,12 +106,18 @@ bool in_kiln_namespace();
 /// and gid_map. Errors: invalid_input when not inside kiln's namespace.
 Result<IdMapping> current_id_mapping();
 
-/// Enters kiln's namespace. Outside it: computes the mapping, starts a copy
-/// of this program (/proc/self/exe, same argv, environment plus a marker) in
-/// a new user + mount namespace with that mapping, forwards SIGINT, SIGTERM,
-/// SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to it, and exits with its
-/// status (re-raising its fatal signal): it never returns in that case.
-/// Inside: returns OK at once. Call it first thing in main, before threads.
+/// Enters kiln's namespace. Outside it: computes the mapping and splits into
+/// two processes. The child gets a new user + mount namespace with that
+/// mapping, becomes container root and carries on; the parent forwards
+/// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to it and
+/// exits with its status (re-raising its fatal signal): it never returns.
+/// A single-threaded caller is forked (fork + unshare(2)), so the child
+/// returns OK with everything the caller had in memory and open; stdio
+/// buffers are flushed first. When threads already run (or the environment
+/// has KILN_USERNS_REEXEC set), the child instead re-executes
+/// /proc/self/exe with the same argv and the environment plus a marker, and
+/// the command starts over inside. Inside the namespace: returns OK at once.
+/// Call it early, before starting threads.
 /// Errors (outside only): sandbox with a hint when user namespaces are
 /// disabled, newuidmap/newgidmap fail, or /proc/self/exe cannot be run.
 Result<void> enter_user_namespace(int argc, char** argv);

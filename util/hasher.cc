@@ -11,6 +11,18 @@
 
 namespace kiln {
 
+namespace {
+
+// The SHA-256 implementation, fetched from OpenSSL's default provider once
+// per process: an init with EVP_sha256() looks it up again on every call.
+const EVP_MD* sha256_md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  KILN_ASSERT(md != nullptr);
+  return md;
+}
+
+}  // namespace
+
 struct Sha256::Ctx {
   EVP_MD_CTX* md = nullptr;
   ~Ctx() { EVP_MD_CTX_free(md); }
@@ -19,7 +31,7 @@ struct Sha256::Ctx {
 Sha256::Sha256() : m_ctx(std::make_unique<Ctx>()) {
   m_ctx->md = EVP_MD_CTX_new();
   KILN_ASSERT(m_ctx->md != nullptr);
-  KILN_ASSERT(EVP_DigestInit_ex(m_ctx->md, EVP_sha256(), nullptr) == 1);
+  KILN_ASSERT(EVP_DigestInit_ex2(m_ctx->md, sha256_md(), nullptr) == 1);
 }
 Sha256::~Sha256() = default;
 Sha256::Sha256(Sha256&&) noexcept = default;
@@ -36,7 +48,7 @@ std::array<uint8_t, 32> Sha256::finish() {
   std::array<uint8_t, 32> out{};
   unsigned int len = 0;
   EVP_DigestFinal_ex(m_ctx->md, out.data(), &len);
-  EVP_DigestInit_ex(m_ctx->md, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex2(m_ctx->md, sha256_md(), nullptr);
   m_bytes = 0;
   return out;
 }

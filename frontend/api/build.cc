@@ -103,7 +103,7 @@ Result<solver::ops::RunnerConfig> runner_config(const cache::Store& store, const
   if (!config.storage_driver.empty()) {
     KILN_TRY_ASSIGN(requested, executor::parse_storage_driver(config.storage_driver));
   }
-  KILN_TRY_ASSIGN(rc.driver, executor::select_storage_driver(requested, store.tmp_dir()));
+  KILN_TRY_ASSIGN(rc.driver, executor::select_storage_driver(requested, store.tmp_dir(), path_join(store.root(), "kiln")));
   rc.layer_options.compression = config.compression;
   rc.layer_options.level = config.compression_level;
   rc.layer_options.source_date_epoch = config.source_date_epoch;

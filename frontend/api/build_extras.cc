@@ -77,7 +77,7 @@ Result<void> export_filesystem(const cache::Store& store, const cache::LoadedIma
   if (!config.storage_driver.empty()) {
     KILN_TRY_ASSIGN(requested, executor::parse_storage_driver(config.storage_driver));
   }
-  KILN_TRY_ASSIGN(rc.driver, executor::select_storage_driver(requested, store.tmp_dir()));
+  KILN_TRY_ASSIGN(rc.driver, executor::select_storage_driver(requested, store.tmp_dir(), path_join(store.root(), "kiln")));
   if (auto mapping = executor::current_id_mapping()) {
     rc.ignore_chown_errors = mapping->mode == executor::MappingMode::single_id;
   }

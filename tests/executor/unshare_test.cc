@@ -62,6 +62,27 @@ TEST_F(UnshareTest, CommandRunsAsContainerRootAndNeverAsHostRoot) {
   }
 }
 
+// The two ways in (fork + unshare for a single-threaded caller, re-exec of
+// /proc/self/exe when threads run or KILN_USERNS_REEXEC is set) give the same
+// namespace, credentials and marker.
+TEST_F(UnshareTest, ForkAndReexecGiveTheSameNamespace) {
+  std::vector<std::string> argv = {tool(), "unshare", "--", "sh", "-c",
+                                   "id -u; id -G; echo $_KILN_USERNS_CONFIGURED; cat /proc/self/uid_map "
+                                   "/proc/self/gid_map /proc/self/setgroups; grep -E '^Cap(Eff|Bnd)' /proc/self/status"};
+  auto forked = run_program(argv);
+  ProgramOptions reexec_env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    reexec_env.env.emplace_back(*e);
+  }
+  reexec_env.env.emplace_back("KILN_USERNS_REEXEC=1");
+  auto reexeced = run_program(argv, reexec_env);
+  ASSERT_TRUE(forked && reexeced);
+  ASSERT_EQ(forked->exit_status, 0) << forked->stderr_data;
+  ASSERT_EQ(reexeced->exit_status, 0) << reexeced->stderr_data;
+  EXPECT_EQ(forked->stdout_data, reexeced->stdout_data);
+  EXPECT_NE(forked->stdout_data.find("\n0\n"), std::string::npos) << "container root's groups: " << forked->stdout_data;
+}
+
 TEST_F(UnshareTest, SignalsAreForwardedAndTheStatusMirrored) {
   std::string tool_path = tool();
   std::vector<char*> argv = {tool_path.data(), const_cast<char*>("unshare"), const_cast<char*>("--"),
