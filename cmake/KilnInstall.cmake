@@ -22,7 +22,7 @@ install(TARGETS ${KILN_INSTALLED_LIBRARIES} ARCHIVE DESTINATION ${CMAKE_INSTALL_
 # The public headers and everything they include (g++ -MM over kiln.h lists it).
 set(KILN_PUBLIC_HEADERS
   frontend/api/build.h frontend/api/build_cache.h frontend/api/build_state.h frontend/api/container.h
-  frontend/api/namespace.h
+  frontend/api/host_binds.h frontend/api/namespace.h
   frontend/api/registry_api.h frontend/api/store_api.h
   oci/digest.h oci/image_config.h oci/json.h oci/media_types.h
   solver/definition.h

@@ -3,7 +3,7 @@
 namespace kiln::layers::detail {
 
 namespace {
-constexpr size_t k_ring = 4;
+constexpr size_t k_ring = 16;  // 2 MiB
 }  // namespace
 
 HashAndCompress::HashAndCompress(Compressor& compressor) : m_compressor(compressor), m_buffers(k_ring) {

@@ -1,9 +1,13 @@
 // Internal: the second stage of layer writing, on a thread of its own.
 //
-// The walking thread fills 1 MiB buffers of tar; this stage hashes each one
+// The walking thread fills 128 KiB buffers of tar; this stage hashes each one
 // (the diffID) and hands it to the compressor. Decoupled by a ring of
-// buffers, the walk keeps producing while a compressor blocks waiting for its
-// workers (zstd's flush, the oldest gzip member), so the workers never starve.
+// buffers (2 MiB), the walk keeps producing while a compressor blocks waiting
+// for its workers (zstd's flush, the oldest gzip member), so the workers never
+// starve. The buffers are small so that each one is hashed, compressed or
+// written while it is still in the caches: with 1 MiB buffers, writing an
+// uncompressed 1 GiB layer cost 3-5x the kernel time of `tar -c` (the copies
+// into the page cache missed the caches; bench/README.md, "layers").
 #pragma once
 
 #include <condition_variable>
@@ -22,7 +26,7 @@ namespace kiln::layers::detail {
 
 class HashAndCompress {
  public:
-  static constexpr size_t k_buffer_size = 1 << 20;
+  static constexpr size_t k_buffer_size = 128 << 10;
 
   explicit HashAndCompress(Compressor& compressor);
   ~HashAndCompress();

@@ -4,7 +4,8 @@
 //   igzip, zstd, or none) -> sha256 (diffID) -> tar bytes
 //
 // LayerStream runs this on a thread of its own and hands the tar bytes over in
-// 1 MiB buffers, so decompression and hashing overlap with file creation.
+// small buffers (64-128 KiB, a 2 MiB ring), so decompression and hashing
+// overlap with file creation.
 #pragma once
 
 #include <condition_variable>
@@ -73,6 +74,11 @@ class LayerStream {
   void stop();
 
   std::unique_ptr<BlobReader> m_reader;
+  // An uncompressed blob's diffID is hashed by the reading thread, right after
+  // read() put the bytes in its cache (the consumer only writes files).
+  // Otherwise the consumer hashes in next(), so decompression and hashing
+  // run on different cores.
+  bool m_hash_in_reader = false;
   std::vector<Buffer> m_buffers;  // a ring
   size_t m_produce = 0;
   size_t m_consume = 0;
@@ -81,7 +87,7 @@ class LayerStream {
   bool m_stopping = false;
   std::optional<Error> m_error;
   Totals m_totals;
-  Sha256 m_diff_id;  // updated by the consumer in next()
+  Sha256 m_diff_id;
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::thread m_thread;

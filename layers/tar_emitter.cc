@@ -16,7 +16,9 @@ namespace kiln::layers::detail {
 
 namespace {
 
-constexpr size_t k_read_chunk = 1 << 20;
+// File data is read in 64 KiB pieces: libarchive copies each into the
+// current ring buffer while it is still in this core's cache.
+constexpr size_t k_read_chunk = 64 << 10;
 
 struct EntryDeleter {
   void operator()(archive_entry* e) const { archive_entry_free(e); }

@@ -1,10 +1,10 @@
 #include "registry/fetch.h"
 
-#include <curl/curl.h>
 
 #include <chrono>
 #include <thread>
 
+#include "registry/curl_lib.h"
 #include "registry/http.h"
 #include "util/atomic_file.h"
 #include "util/file.h"
@@ -55,7 +55,7 @@ Result<FetchedFile> fetch_once(HttpClient& http, const std::string& url, const s
   out.size = size;
   out.effective_url = resp->effective_url.empty() ? url : resp->effective_url;
   if (auto lm = resp->header("last-modified")) {
-    time_t t = curl_getdate(lm->c_str(), nullptr);
+    time_t t = curl().getdate(lm->c_str(), nullptr);
     if (t >= 0) {
       out.mtime = static_cast<int64_t>(t);
     }

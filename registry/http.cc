@@ -1,6 +1,5 @@
 #include "registry/http.h"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <map>
 #include <mutex>
 
+#include "registry/curl_lib.h"
 #include "registry/handover.h"
 #include "util/defer.h"
 #include "util/file.h"
@@ -22,11 +22,6 @@ namespace {
 
 constexpr size_t k_body_cap = 16u << 20;
 constexpr const char* k_system_ca_bundle = "/etc/ssl/certs/ca-certificates.crt";
-
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 // One request in flight: the request, the response being assembled, and what
 // the curl callbacks need.
@@ -42,10 +37,10 @@ struct Xfer {
 
   ~Xfer() {
     if (headers != nullptr) {
-      curl_slist_free_all(headers);
+      curl().slist_free_all(headers);
     }
     if (easy != nullptr) {
-      curl_easy_cleanup(easy);
+      curl().easy_cleanup(easy);
     }
   }
 };
@@ -74,7 +69,7 @@ bool see_head(Xfer* x) {
     return true;
   }
   x->head_seen = true;
-  curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->resp.status);
+  curl().easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->resp.status);
   if (x->resp.status >= 200 && x->resp.status < 300 && x->req.on_head) {
     auto r = x->req.on_head(x->resp);
     if (!r) {
@@ -145,25 +140,25 @@ void set_body_options(Xfer& x) {
     return;
   }
   if (m == "HEAD") {
-    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    curl().easy_setopt(e, CURLOPT_NOBODY, 1L);
     return;
   }
-  curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
-  curl_easy_setopt(e, CURLOPT_READDATA, &x);
+  curl().easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+  curl().easy_setopt(e, CURLOPT_READDATA, &x);
   if (m == "POST") {
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(size));
+    curl().easy_setopt(e, CURLOPT_POST, 1L);
+    curl().easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(size));
   } else if (m == "DELETE") {
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+    curl().easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
   } else {
-    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+    curl().easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    curl().easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
     if (m != "PUT") {
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m.c_str());
+      curl().easy_setopt(e, CURLOPT_CUSTOMREQUEST, m.c_str());
     }
   }
   if (size < 0) {
-    x.headers = curl_slist_append(x.headers, "Transfer-Encoding: chunked");
+    x.headers = curl().slist_append(x.headers, "Transfer-Encoding: chunked");
   }
 }
 
@@ -188,17 +183,30 @@ struct HttpClient::Impl {
   std::map<std::string, std::string> ca_files;  // cert_dir -> bundle file (removed at exit)
   bool running = false;                          // inside run()
 
-  Impl() {
-    global_init();
-    multi = curl_multi_init();
-    curl_multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
-    share = curl_share_init();
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  // libcurl and the shared handles are set up by the first request
+  // (curl_lib.h): a client that never sends one never loads libcurl.
+  Result<void> ready() {
+    if (multi != nullptr) {
+      return {};
+    }
+    KILN_TRY(load_curl());
+    multi = curl().multi_init();
+    share = curl().share_init();
+    if (multi == nullptr || share == nullptr) {
+      return Error(ErrorCode::internal, "set up libcurl's multi and share handles");
+    }
+    curl().multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+    curl().share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl().share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    return {};
   }
   ~Impl() {
-    curl_multi_cleanup(multi);
-    curl_share_cleanup(share);
+    if (multi != nullptr) {
+      curl().multi_cleanup(multi);
+    }
+    if (share != nullptr) {
+      curl().share_cleanup(share);
+    }
     for (const auto& [dir, file] : ca_files) {
       ::unlink(file.c_str());
     }
@@ -209,38 +217,39 @@ struct HttpClient::Impl {
 };
 
 Result<std::unique_ptr<Xfer>> HttpClient::Impl::make(HttpRequest req) {
+  KILN_TRY(ready());
   auto x = std::make_unique<Xfer>();
   x->req = std::move(req);
-  x->easy = curl_easy_init();
+  x->easy = curl().easy_init();
   if (x->easy == nullptr) {
     return Error(ErrorCode::internal, "curl_easy_init failed");
   }
   CURL* e = x->easy;
-  curl_easy_setopt(e, CURLOPT_URL, x->req.url.c_str());
-  curl_easy_setopt(e, CURLOPT_SHARE, share);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  curl().easy_setopt(e, CURLOPT_URL, x->req.url.c_str());
+  curl().easy_setopt(e, CURLOPT_SHARE, share);
+  curl().easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+  curl().easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl().easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   // Wait for a connection that may multiplex (HTTP/2 is only negotiated over TLS).
   if (x->req.url.starts_with("https://")) {
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl().easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   }
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
+  curl().easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
   // A stalled transfer (no byte for 60 s) counts as a connection error.
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, x->req.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(e, CURLOPT_USERAGENT, "kiln/0.1");
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, x.get());
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, x.get());
-  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024L);
-  curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024L * 1024L);
+  curl().easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl().easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl().easy_setopt(e, CURLOPT_FOLLOWLOCATION, x->req.follow_redirects ? 1L : 0L);
+  curl().easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+  curl().easy_setopt(e, CURLOPT_USERAGENT, "kiln/0.1");
+  curl().easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl().easy_setopt(e, CURLOPT_HEADERDATA, x.get());
+  curl().easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+  curl().easy_setopt(e, CURLOPT_WRITEDATA, x.get());
+  curl().easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024L);
+  curl().easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024L * 1024L);
   if (!x->req.tls.verify) {
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    curl().easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl().easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
   }
   if (!x->req.tls.cert_dir.empty()) {
     // One bundle file per cert dir and process: curl caches the parsed
@@ -250,7 +259,7 @@ Result<std::unique_ptr<Xfer>> HttpClient::Impl::make(HttpRequest req) {
     if (file.empty()) {
       KILN_TRY_ASSIGN(file, write_ca_bundle(x->req.tls.cert_dir));
     }
-    curl_easy_setopt(e, CURLOPT_CAINFO, file.c_str());
+    curl().easy_setopt(e, CURLOPT_CAINFO, file.c_str());
     auto files = read_cert_dir(x->req.tls.cert_dir);
     for (const auto& cert : files) {
       std::string key_name = cert.name.substr(0, cert.name.size() - 5) + ".key";
@@ -259,18 +268,18 @@ Result<std::unique_ptr<Xfer>> HttpClient::Impl::make(HttpRequest req) {
         // Blobs, not paths: the files may be handed-over copies (handover.h).
         curl_blob cert_blob{const_cast<char*>(cert.data.data()), cert.data.size(), CURL_BLOB_COPY};
         curl_blob key_blob{const_cast<char*>(key->data.data()), key->data.size(), CURL_BLOB_COPY};
-        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert_blob);
-        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key_blob);
+        curl().easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert_blob);
+        curl().easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key_blob);
         break;
       }
     }
   }
   for (const auto& [k, v] : x->req.headers) {
-    x->headers = curl_slist_append(x->headers, cat(k, ": ", v).c_str());
+    x->headers = curl().slist_append(x->headers, cat(k, ": ", v).c_str());
   }
-  x->headers = curl_slist_append(x->headers, "Expect:");
+  x->headers = curl().slist_append(x->headers, "Expect:");
   set_body_options(*x);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+  curl().easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
   return x;
 }
 
@@ -279,14 +288,14 @@ Result<HttpResponse> HttpClient::Impl::outcome(Xfer& x, CURLcode code) {
     return std::move(*x.cb_error);
   }
   if (code != CURLE_OK) {
-    std::string why = x.errbuf[0] != '\0' ? std::string(trim(x.errbuf)) : curl_easy_strerror(code);
+    std::string why = x.errbuf[0] != '\0' ? std::string(trim(x.errbuf)) : curl().easy_strerror(code);
     return Error(ErrorCode::network, cat(x.req.method, " `", x.req.url, "`: ", why));
   }
   if (!see_head(&x)) {
     return std::move(*x.cb_error);
   }
   char* eff = nullptr;
-  curl_easy_getinfo(x.easy, CURLINFO_EFFECTIVE_URL, &eff);
+  curl().easy_getinfo(x.easy, CURLINFO_EFFECTIVE_URL, &eff);
   x.resp.effective_url = eff != nullptr ? eff : x.req.url;
   log::trace("http: ", x.req.method, " ", x.req.url, ": ", x.resp.status, " (HTTP/", x.resp.http_version, ")");
   return std::move(x.resp);
@@ -329,7 +338,7 @@ Result<HttpResponse> HttpClient::perform(HttpRequest request) {
     // is busy, so this request gets its own (sharing DNS and TLS sessions).
     log::trace("http: ", request.method, " ", request.url);
     KILN_TRY_ASSIGN(auto x, m_impl->make(std::move(request)));
-    CURLcode code = curl_easy_perform(x->easy);
+    CURLcode code = curl().easy_perform(x->easy);
     return m_impl->outcome(*x, code);
   }
   OneShot one(std::move(request));
@@ -352,6 +361,7 @@ Result<void> HttpClient::run(const std::vector<Transfer*>& transfers, size_t max
   for (auto* t : transfers) {
     slots.push_back(Slot{t, nullptr, false});
   }
+  KILN_TRY(m_impl->ready());
   CURLM* multi = m_impl->multi;
   m_impl->running = true;
   Defer not_running([this] { m_impl->running = false; });
@@ -359,7 +369,7 @@ Result<void> HttpClient::run(const std::vector<Transfer*>& transfers, size_t max
   auto abort_all = [&] {
     for (auto& s : slots) {
       if (s.x) {
-        curl_multi_remove_handle(multi, s.x->easy);
+        curl().multi_remove_handle(multi, s.x->easy);
         s.x.reset();
       }
     }
@@ -403,7 +413,7 @@ Result<void> HttpClient::run(const std::vector<Transfer*>& transfers, size_t max
         return std::move(x).error();
       }
       s.x = std::move(*x);
-      curl_multi_add_handle(multi, s.x->easy);
+      curl().multi_add_handle(multi, s.x->easy);
       ++active;
       pending = true;
     }
@@ -411,10 +421,13 @@ Result<void> HttpClient::run(const std::vector<Transfer*>& transfers, size_t max
       return {};
     }
     int running = 0;
-    curl_multi_perform(multi, &running);
+    if (CURLMcode mc = curl().multi_perform(multi, &running); mc != CURLM_OK) {
+      abort_all();  // never spin on a broken multi handle
+      return Error(ErrorCode::internal, cat("drive HTTP transfers: curl_multi_perform: code ", static_cast<int>(mc)));
+    }
     int left = 0;
     bool completed = false;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+    while (CURLMsg* msg = curl().multi_info_read(multi, &left)) {
       if (msg->msg != CURLMSG_DONE) {
         continue;
       }
@@ -423,7 +436,7 @@ Result<void> HttpClient::run(const std::vector<Transfer*>& transfers, size_t max
         continue;
       }
       CURLcode code = msg->data.result;
-      curl_multi_remove_handle(multi, it->x->easy);
+      curl().multi_remove_handle(multi, it->x->easy);
       auto out = m_impl->outcome(*it->x, code);
       it->x.reset();
       completed = true;
@@ -436,7 +449,7 @@ Result<void> HttpClient::run(const std::vector<Transfer*>& transfers, size_t max
     auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wake - std::chrono::steady_clock::now());
     int timeout = static_cast<int>(std::clamp<int64_t>(wait_ms.count(), 0, 1000));
     if (!completed) {
-      curl_multi_poll(multi, nullptr, 0, timeout, nullptr);
+      curl().multi_poll(multi, nullptr, 0, timeout, nullptr);
     }
   }
 }

@@ -72,6 +72,10 @@ struct PartsBuilder {
       add(p, k + ".source", m.type == "cache" || m.type == "secret" || m.type == "ssh" ? "" : m.source);
       add(p, k + ".readonly", bool_str(m.readonly));
       add(p, k + ".from_input", std::to_string(m.from_input));
+      if (m.in_place) {
+        // Only when set, so every other key stays as it was (K1).
+        add(p, k + ".in_place", m.readonly ? std::string("ro") : m.id);
+      }
     }
   }
   void operator()(const Copy& c) const {

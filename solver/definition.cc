@@ -40,6 +40,7 @@ Json mount_to_json(const MountSpec& m) {
   if (m.size != 0) j["size"] = m.size;
   if (m.required) j["required"] = true;
   if (!m.env.empty()) j["env"] = m.env;
+  if (m.in_place) j["in_place"] = true;
   return j;
 }
 
@@ -59,6 +60,7 @@ Result<MountSpec> mount_from_json(const Json& j) {
   m.size = static_cast<uint64_t>(r.integer("size"));
   m.required = r.boolean("required");
   m.env = r.string("env");
+  m.in_place = r.boolean("in_place");
   KILN_TRY(r.status());
   return m;
 }
@@ -344,6 +346,9 @@ Result<void> validate_mount(const MountSpec& m, size_t op) {
   if (m.type == "cache" && !m.sharing.empty() && m.sharing != "shared" && m.sharing != "private" &&
       m.sharing != "locked") {
     return bad(cat("unsupported sharing `", m.sharing, "` (use shared, private or locked)"));
+  }
+  if (m.in_place && (m.type != "bind" || (!m.readonly && m.id.empty()))) {
+    return bad("in_place needs a bind mount, and a step token (id) when writable");
   }
   if (m.target.find('\0') != std::string::npos || m.source.find('\0') != std::string::npos) {
     return bad("a path contains a NUL byte");

@@ -74,6 +74,14 @@ struct MountSpec {
   uint64_t size = 0;   ///< tmpfs bytes (0 = default)
   bool required = false;
   std::string env;     ///< secret: also expose as this env var
+  /// bind of a build context bound as it is, never copied (`kiln run`'s host
+  /// paths, as buildah run binds them): read-only (keyed by the files it
+  /// shows, like any context bind), or rw and written through: writes land
+  /// in the host directory (`--volume SRC:DST[:rw]`). A written-through
+  /// step's outcome depends on more than its inputs, so `id` then holds a
+  /// token unique to the step, which enters the key instead of the files:
+  /// the step is never a cache hit for another.
+  bool in_place = false;
 };
 
 /// RUN: a command in the sandbox over input 0's filesystem.

@@ -124,7 +124,11 @@ Result<Json> record_to_json(const ContainerRecord& c) {
   j["committed"] = committed;
   Json pins = Json::array();
   for (const auto& p : c.pins) {
-    pins.push_back({{"op", p.op}, {"hash", p.hash}, {"digest", p.digest}});
+    Json pin = {{"op", p.op}, {"hash", p.hash}, {"digest", p.digest}};
+    if (p.input != 0) {
+      pin["input"] = p.input;
+    }
+    pins.push_back(std::move(pin));
   }
   j["pins"] = pins;
   Json steps = Json::array();
@@ -166,7 +170,7 @@ Result<void> read_body(const Json& j, ContainerRecord& c) {
   c.committed.pending = committed.value("pending", size_t{0});
   c.committed.count = committed.value("count", 0);
   for (const auto& p : pins.is_array() ? pins : Json::array()) {
-    c.pins.push_back({p.value("op", -1), p.value("hash", ""), p.value("digest", "")});
+    c.pins.push_back({p.value("op", -1), p.value("hash", ""), p.value("digest", ""), p.value("input", 0)});
   }
   for (const auto& s : steps.is_array() ? steps : Json::array()) {
     KILN_TRY_ASSIGN(cache::CacheRecord rec, cache::cache_record_from_json(s));

@@ -20,7 +20,8 @@
 //                 "pending":N,"count":N},             as of the last commit (or `from`)
 //    "created_by":"",                                 `config --created-by` for the next commit
 //    "annotations":{K:V},                             `config --annotation`, for every commit
-//    "pins":[{"op":I,"hash":H,"digest":D}...],        COPY content digests as first hashed
+//    "pins":[{"op":I,"hash":H,"digest":D[,"input":K]}...],  COPY content digests as first hashed
+//                                                     (with "input": a RUN bind mount's, of op input K)
 //    "steps":[CACHE RECORD...],                       the results of the state's steps
 //    "chain":[LAYER...],                              the state's filesystem, bottom first
 //    "blobs":[DIGEST...],"layers":[DIFFID...]}        GC roots (cache/gc.cc reads these)
@@ -51,12 +52,14 @@ namespace kiln::detail {
 
 inline constexpr int k_container_version = 1;
 
-/// A COPY source digest as first computed, for op `op` of the definition
-/// (valid while that op's canonical text still hashes to `hash`).
+/// A COPY source digest (or a RUN bind mount's, input > 0) as first
+/// computed, for op `op` of the definition (valid while that op's canonical
+/// text still hashes to `hash`).
 struct ContentPin {
   int op = -1;
   std::string hash;
   std::string digest;
+  int input = 0;  ///< 0: the COPY's source; K > 0: the files a RUN mount shows of input K
 };
 
 struct ContainerRecord {

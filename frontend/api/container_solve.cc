@@ -21,7 +21,7 @@ PinnedRunner::PinnedRunner(solver::ops::BuildRunner& inner, const std::vector<Co
                            std::map<std::string, std::string> contexts)
     : m_inner(inner), m_contexts(std::move(contexts)) {
   for (const auto& p : pins) {
-    m_old[p.op] = p;
+    m_old[{p.op, p.input}] = p;
   }
 }
 
@@ -30,9 +30,9 @@ Result<std::string> PinnedRunner::content_digest(const solver::Definition& def, 
   std::string hash = op_hash(def, op);
   {
     std::lock_guard<std::mutex> lock(m_mutex);
-    auto it = m_old.find(op);
+    auto it = m_old.find({op, 0});
     if (it != m_old.end() && it->second.hash == hash) {
-      m_used[op] = it->second;
+      m_used[{op, 0}] = it->second;
       m_from_record[op] = true;
       return it->second.digest;
     }
@@ -40,8 +40,27 @@ Result<std::string> PinnedRunner::content_digest(const solver::Definition& def, 
   KILN_TRY_ASSIGN(std::string digest, m_inner.content_digest(def, op, files));
   std::lock_guard<std::mutex> lock(m_mutex);
   if (!digest.empty()) {
-    m_used[op] = ContentPin{op, hash, digest};
+    m_used[{op, 0}] = ContentPin{op, hash, digest, 0};
     m_from_record[op] = false;
+  }
+  return digest;
+}
+
+Result<std::string> PinnedRunner::mount_content_digest(const solver::Definition& def, int op, int input) {
+  std::string hash = op_hash(def, op);
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto it = m_old.find({op, input});
+    if (it != m_old.end() && it->second.hash == hash) {
+      m_used[{op, input}] = it->second;
+      return it->second.digest;
+    }
+  }
+  // Not pinned: a step run now, whose context this command was given.
+  KILN_TRY_ASSIGN(std::string digest, m_inner.mount_content_digest(def, op, input));
+  std::lock_guard<std::mutex> lock(m_mutex);
+  if (!digest.empty()) {
+    m_used[{op, input}] = ContentPin{op, hash, digest, input};
   }
   return digest;
 }
@@ -75,7 +94,7 @@ Result<solver::OpResult> PinnedRunner::run(const solver::Definition& def, int op
 std::vector<ContentPin> PinnedRunner::pins() const {
   std::lock_guard<std::mutex> lock(m_mutex);
   std::vector<ContentPin> out;
-  for (const auto& [op, p] : m_used) {
+  for (const auto& [k, p] : m_used) {
     out.push_back(p);
   }
   return out;

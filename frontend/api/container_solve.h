@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,9 @@ namespace kiln::detail {
 
 /// OpRunner decorator: a COPY whose op is pinned (same index, same canonical
 /// text) gets the pinned content digest; other ops are hashed by the inner
-/// runner and pinned now. A pinned COPY whose result is gone cannot be
+/// runner and pinned now. RUN bind mounts of a build context (`kiln run
+/// --mount type=bind` / `--volume ...:ro`) are pinned the same way, so a
+/// later command in another directory does not change an earlier step's key. A pinned COPY whose result is gone cannot be
 /// rebuilt from its original files and fails clearly instead.
 class PinnedRunner final : public solver::OpRunner {
  public:
@@ -28,6 +31,7 @@ class PinnedRunner final : public solver::OpRunner {
   PinnedRunner(solver::ops::BuildRunner& inner, const std::vector<ContentPin>& pins,
                std::map<std::string, std::string> contexts);
   Result<std::string> content_digest(const solver::Definition& def, int op, std::vector<std::string>* files) override;
+  Result<std::string> mount_content_digest(const solver::Definition& def, int op, int input) override;
   Result<solver::OpResult> run(const solver::Definition& def, int op, const std::vector<const solver::OpResult*>& inputs,
                                const solver::CancelToken& cancel) override;
   bool result_available(const solver::OpResult& result) override { return m_inner.result_available(result); }
@@ -38,8 +42,9 @@ class PinnedRunner final : public solver::OpRunner {
  private:
   solver::ops::BuildRunner& m_inner;
   std::map<std::string, std::string> m_contexts;
-  std::map<int, ContentPin> m_old;
-  std::map<int, ContentPin> m_used;
+  using PinKey = std::pair<int, int>;  // op, input (0: COPY)
+  std::map<PinKey, ContentPin> m_old;
+  std::map<PinKey, ContentPin> m_used;
   std::map<int, bool> m_from_record;
   mutable std::mutex m_mutex;
 };

@@ -5,12 +5,15 @@
 #include <memory>
 
 #include "frontend/api/container.h"
+#include "frontend/api/host_binds.h"
+#include "frontend/api/host_inputs.h"
 #include "frontend/api/namespace.h"
 #include "frontend/api/registry_api.h"
 #include "frontend/cli/command.h"
 #include "frontend/cli/output.h"
 #include "frontend/cli/registry_flags.h"
 #include "frontend/cli/stepwise_flags.h"
+#include "frontend/dockerfile/run_mount.h"
 #include "util/atomic_file.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -84,19 +87,15 @@ struct RunOpts {
   std::vector<std::string> cap_drop;
   std::vector<std::string> add_hosts;
   std::vector<std::string> volumes;
+  std::vector<std::string> mounts;
+  std::vector<std::string> secrets;
+  std::vector<std::string> ssh;
   SolveFlags solve;
 };
 
 // The step `kiln run` adds: RUN with the image's User, WorkingDir and Env,
 // the flags overriding them for this command only.
 Result<RunOptions> run_options(const RunOpts& o, const std::vector<std::string>& cmd) {
-  if (!o.volumes.empty()) {
-    // RUN mounts (Dockerfile RUN --mount as well) are not in the executor's
-    // exec op yet; a host bind mount also needs a keying rule (its files are
-    // not in the cache key).
-    return Error(ErrorCode::unsupported, cat("kiln run --volume `", o.volumes.front(), "` is not supported yet"))
-        .with_hint("copy the files in with `kiln copy` instead");
-  }
   RunOptions ro;
   ro.args = cmd;
   if (!o.user.empty()) {
@@ -119,9 +118,46 @@ Result<RunOptions> run_options(const RunOpts& o, const std::vector<std::string>&
   ro.cap_add = o.cap_add;
   ro.cap_drop = o.cap_drop;
   ro.extra_hosts = o.add_hosts;
+  // Without the mounts: their host paths are no business of the image's history.
   ro.created_by = cat("RUN ", join(cmd, " "));
   ro.origin.description = ro.created_by;
   return ro;
+}
+
+// --mount (the Dockerfile's RUN --mount syntax) and --volume as RunMounts
+// of the step (host_binds.h): a bind without from= reads a host path
+// (relative: to the current directory), each one a build context of its own
+// (`mount.N`, `volume.N`) in `config`; from= names a working container or an
+// image, whose paths stay confined to it as in `kiln bud`.
+Result<std::vector<RunMount>> run_mounts(const ImageStore& store, const RunOpts& o, const BuildState& current,
+                                         const RunOptions& ro, BuildConfig& config) {
+  std::vector<RunMount> out;
+  dockerfile::RunMountContext ctx;
+  ctx.workdir = ro.workdir.value_or(current.workdir());
+  ctx.resolve_from = [&store](const std::string& from) -> Result<BuildState> {
+    auto state = container_state(store, from);
+    if (state || state.error().code() != ErrorCode::not_found) {
+      return state;
+    }
+    KILN_TRY_ASSIGN(ResolvedImage img, resolve_base_image(store, from).context(cat("from=", from)));
+    return BuildState::image(img);
+  };
+  for (size_t i = 0; i < o.mounts.size(); ++i) {
+    std::string name = cat("mount.", i);
+    ctx.default_source = [&name]() -> Result<BuildState> { return BuildState::context(name); };
+    KILN_TRY_ASSIGN(RunMount m, dockerfile::parse_run_mount(o.mounts[i], ctx));
+    if (m.spec.type == "bind" && m.from && m.from->is_context()) {
+      m.spec.in_place = m.spec.readonly;  // rw: copy-on-write, as in a Dockerfile
+      KILN_TRY(bind_host_path(m, m.spec.source, name, config).context(cat("--mount ", o.mounts[i])));
+    }
+    out.push_back(std::move(m));
+  }
+  for (size_t i = 0; i < o.volumes.size(); ++i) {
+    KILN_TRY_ASSIGN(VolumeFlag v, parse_volume_flag(o.volumes[i]));
+    KILN_TRY_ASSIGN(RunMount m, volume_mount(v, cat("volume.", i), config));
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 int run_run(const RunOpts& o, const Globals& g) {
@@ -140,13 +176,27 @@ int run_run(const RunOpts& o, const Globals& g) {
   }
   config->step_stdout_fd = 1;  // the command's output is kiln run's output
   config->step_output_fd = 2;
+  for (const auto& v : o.volumes) {  // usage errors before entering the namespace
+    if (auto parsed = parse_volume_flag(v); !parsed) {
+      return report_error(parsed.error());
+    }
+  }
+  auto inputs = prepare_host_inputs(o.secrets, o.ssh);  // before the namespace: read with the user's rights
+  if (!inputs) {
+    return report_error(inputs.error());
+  }
   auto store = open_store_in_namespace(g.root, g.argc, g.argv);
   if (!store) {
     return report_error(store.error());
   }
+  config->secrets = std::move(inputs->secrets);
+  config->ssh_agents = std::move(inputs->ssh_agents);
   RunOptions run = std::move(*ro);
-  auto r = apply_container_step(
-      *store, o.container, [&](const BuildState& s) -> Result<BuildState> { return s.run(run); }, *config);
+  auto step = [&](const BuildState& s) -> Result<BuildState> {
+    KILN_TRY_ASSIGN(run.mounts, run_mounts(*store, o, s, run, *config));
+    return s.run(run);
+  };
+  auto r = apply_container_step(*store, o.container, step, *config);
   if (!r) {
     int rc = report_error(r.error());
     // The command's own exit status passes through (buildah run does the same).
@@ -173,7 +223,12 @@ Handler setup_run(CLI::App& sub) {
   sub.add_option("--cap-add", o->cap_add, "Add a capability");
   sub.add_option("--cap-drop", o->cap_drop, "Drop a capability");
   sub.add_option("--add-host", o->add_hosts, "Add NAME:IP to /etc/hosts");
-  sub.add_option("-v,--volume", o->volumes, "SRC:DST[:ro] bind mount (not supported yet)");
+  sub.add_option("-v,--volume", o->volumes,
+                 "HOST-DIR:DIR[:ro|rw] bind mount; rw (the default) writes into HOST-DIR (repeatable)");
+  sub.add_option("--mount", o->mounts,
+                 "A mount as RUN --mount= takes it: type=bind|cache|tmpfs|secret|ssh,... (repeatable)");
+  sub.add_option("--secret", o->secrets, "Secret for --mount type=secret: id=ID,src=FILE or id=ID,env=VAR");
+  sub.add_option("--ssh", o->ssh, "SSH agent for --mount type=ssh: default, default=SOCKET or ID=SOCKET");
   add_storage_flag(sub, o->solve);
   return [o](const Globals& g) { return run_run(*o, g); };
 }

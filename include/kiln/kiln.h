@@ -28,6 +28,7 @@
 //                               push_image (= kiln::push below)
 //   frontend/api/registry_api.h RegistryOptions, ensure_image, login/logout
 //   frontend/api/container.h    working containers (the stepwise API `kiln from/run/copy/commit` uses)
+//   frontend/api/host_binds.h   host directories as RUN mounts (`kiln run --volume`): volume_mount
 //   frontend/api/namespace.h    entering kiln's user namespace
 //
 // Errors are kiln::Result<T> values (util/result.h); nothing here throws.
@@ -51,6 +52,7 @@
 #include "frontend/api/build.h"
 #include "frontend/api/build_state.h"
 #include "frontend/api/container.h"
+#include "frontend/api/host_binds.h"
 #include "frontend/api/namespace.h"
 #include "frontend/api/registry_api.h"
 #include "frontend/api/store_api.h"

@@ -69,7 +69,31 @@ Result<void> copy_tree(StepCtx& s, const BuildRunner::Impl::MountRoot& root, con
   return {};
 }
 
+// `kiln run`'s host paths: the context directory itself, as buildah run
+// binds it (never a copy: rw writes must reach it).
+Result<void> add_in_place(StepCtx& s, const solver::MountSpec& m, const std::string& target) {
+  if (m.from_input <= 0 || static_cast<size_t>(m.from_input) >= s.inputs.size()) {
+    return invalid_mount(m, "the mount names no source state");
+  }
+  const Op& src_op = s.def.ops[static_cast<size_t>(s.op.inputs[static_cast<size_t>(m.from_input)])];
+  const auto* ctx = std::get_if<ContextSource>(&src_op.attrs);
+  if (ctx == nullptr || !ctx->exclude.empty()) {
+    return invalid_mount(m, "only a host path can be bound in place");
+  }
+  MountSpec spec;
+  spec.type = MountSpec::Type::bind;
+  spec.destination = target;
+  spec.source = m.source;
+  KILN_TRY_ASSIGN(spec.source_root, s.impl.context_dir(ctx->name));
+  spec.read_only = m.readonly ? executor::ReadOnly::yes : executor::ReadOnly::no;
+  s.out.mounts.push_back(std::move(spec));
+  return {};
+}
+
 Result<void> add_bind(StepCtx& s, const solver::MountSpec& m, const std::string& target) {
+  if (m.in_place) {
+    return add_in_place(s, m, target);
+  }
   KILN_TRY_ASSIGN(BuildRunner::Impl::MountRoot root, input_root(s, m));
   MountSpec spec;
   spec.type = MountSpec::Type::bind;

@@ -11,6 +11,8 @@
 //          A build context is bound as is when no ignore patterns apply and
 //          its owner is mapped in kiln's namespace, else as a copy honouring
 //          .dockerignore with files owned 0:0 (what BuildKit transfers).
+//          `in_place` (kiln run's host paths): the context bound as it is,
+//          read-only or rw with writes reaching it (definition.h).
 //  cache   a directory of the store (cache/cache_mounts.h) keyed by id
 //          (default: the target), seed (`from` + `source`) and owner
 //          (uid/gid/mode of a new cache's top directory, default 0:0 0755);

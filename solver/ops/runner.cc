@@ -61,6 +61,9 @@ Result<std::string> BuildRunner::mount_content_digest(const Definition& def, int
   }
   for (const auto& m : exec->mounts) {
     if (m.from_input == input) {
+      if (m.in_place && !m.readonly) {
+        return std::string();  // the step's token is in the key (definition.h)
+      }
       KILN_TRY_ASSIGN(std::string dir, m_impl->context_dir(ctx->name));
       // What the mount shows, hashed like COPY <source> / would be.
       // (push_back: g++ 12 at -O2 misreports `dest = "/"` here as -Wrestrict.)

@@ -63,10 +63,11 @@ TEST_F(StepwiseErrorsTest, CommitAfterTheBaseImageWasRemoved) {
   EXPECT_TRUE(ok({"commit", c, "after:1"}).starts_with("sha256:"));
 }
 
-TEST_F(StepwiseErrorsTest, UnsupportedFlagsSaySo) {
+TEST_F(StepwiseErrorsTest, BadVolumeFlagsSaySo) {
   std::string c = ok({"from", "busybox"});
   std::string before = record_of(c);
-  expect_error(kiln({"run", "--volume", "/tmp:/mnt", c, "--", "true"}), "--volume `/tmp:/mnt` is not supported yet");
+  expect_error(kiln({"run", "--volume", "/tmp:mnt", c, "--", "true"}), "invalid --volume `/tmp:mnt`", 2);
+  expect_error(kiln({"run", "--volume", "/tmp:/mnt:shared", c, "--", "true"}), "unsupported option `shared`", 2);
   EXPECT_EQ(record_of(c), before);
 }
 

@@ -118,5 +118,37 @@ TEST(RunMountKeysTest, UnknownTypesAndSharingAreRefused) {
   EXPECT_FALSE(validate_definition(run_with({c})));
 }
 
+TEST(RunMountKeysTest, InPlaceBindsKeyApartAndWrittenThroughOnesByTheirToken) {
+  MountRunner r;
+  std::string plain = key_of(run_with({bind("")}), r);
+  MountSpec ro = bind("");
+  ro.in_place = true;
+  std::string in_place_ro = key_of(run_with({ro}), r);
+  EXPECT_NE(in_place_ro, plain) << "bound as it is (host owners) is not what a bud bind shows";
+  MountSpec rw = ro;
+  rw.readonly = false;
+  rw.id = "token-1";
+  std::string k1 = key_of(run_with({rw}), r);
+  rw.id = "token-2";
+  EXPECT_NE(key_of(run_with({rw}), r), k1) << "a written-through step is never a hit for another";
+}
+
+TEST(RunMountKeysTest, InPlaceRoundTripsAndNeedsABindAndATokenWhenWritable) {
+  MountSpec rw = bind("");
+  rw.in_place = true;
+  rw.readonly = false;
+  rw.id = "token";
+  Definition d = run_with({rw});
+  auto back = parse_definition(serialize_definition(d));
+  ASSERT_TRUE(back) << back.error().render();
+  EXPECT_TRUE(std::get<Exec>(back->ops[2].attrs).mounts[0].in_place);
+  EXPECT_TRUE(validate_definition(d));
+  rw.id.clear();
+  EXPECT_FALSE(validate_definition(run_with({rw})));
+  MountSpec c = cache("id");
+  c.in_place = true;
+  EXPECT_FALSE(validate_definition(run_with({c})));
+}
+
 }  // namespace
 }  // namespace kiln::solver
