@@ -22,9 +22,9 @@
 //      "keyScheme": "kiln-cache-v1",          the solver's k_key_scheme: other schemes are refused
 //      "mode": "min" | "max",
 //      "records": [CacheRecord JSON...],      cache_record_to_json(); blobs must be artifact layers
-//      "cacheMounts": [{"key": HEX,           CacheMountKey::hex() (cache_mounts.h on main)
+//      "cacheMounts": [{"key": HEX,           CacheMountKey::hex() (cache/cache_mounts.h)
 //                       "id": ID,             the mount's id, for messages
-//                       "meta": {...},        the cache dir's meta.json as exported
+//                       "meta": {...},        the key fields of its meta.json (no times)
 //                       "digest": DIGEST}]}   an artifact layer: tar of the cache's data dir
 //
 // A type=local cache is an OCI image layout (image-layout.md): DIR/oci-layout,

@@ -177,6 +177,19 @@ Result<CacheLease> CacheMounts::acquire(const CacheMountKey& key, CacheSharing s
   return CacheLease{path_join(hex_dir, k_data), std::move(lock)};
 }
 
+Result<std::optional<CacheLease>> CacheMounts::open_existing(const CacheMountKey& key) const {
+  std::string hex_dir = path_join(m_root, key.hex());
+  std::string dir = path_join(hex_dir, k_data);
+  if (!is_directory(dir)) {
+    return std::optional<CacheLease>();
+  }
+  KILN_TRY_ASSIGN(FileLock lock, FileLock::acquire(lock_path(hex_dir, k_data), LockMode::shared));
+  if (!is_directory(dir)) {
+    return std::optional<CacheLease>();  // pruned while we waited
+  }
+  return std::optional<CacheLease>(CacheLease{dir, std::move(lock)});
+}
+
 Result<std::vector<CacheMountInfo>> CacheMounts::list() const {
   std::vector<CacheMountInfo> out;
   if (!is_directory(m_root)) {

@@ -88,6 +88,12 @@ class CacheMounts {
   /// seed's error.
   Result<CacheLease> acquire(const CacheMountKey& key, CacheSharing sharing, const SeedFn& seed) const;
 
+  /// The data directory of cache `key` when the store has it (for
+  /// `bud --cache-to ...,cache-mounts=true`), held shared: shared users may
+  /// write meanwhile, locked and private users wait. nullopt when the store
+  /// has no such directory. Creates nothing. Errors: io/syscall.
+  Result<std::optional<CacheLease>> open_existing(const CacheMountKey& key) const;
+
   /// Every cache, with its size and whether a build uses it now.
   Result<std::vector<CacheMountInfo>> list() const;
 

@@ -216,6 +216,7 @@ Result<BuiltImage> build_image(const ImageStore& image_store, const BuildState& 
   KILN_TRY_ASSIGN(solver::ops::RunnerConfig rc, detail::runner_config(store, config));
   detail::BuildCache build_cache(store, config);  // --cache-from / --cache-to (remote_cache.h)
   rc.blobs = build_cache.fetcher();
+  rc.cache_mounts = build_cache.mount_source();
   solver::ops::BuildRunner runner(rc);
   KILN_TRY_ASSIGN(detail::SolvedGraph solved,
                   detail::solve_graph(state, runner, build_cache.keys(), store, config, &build_cache));

@@ -103,14 +103,6 @@ Result<CacheSpec> parse_cache_spec(const std::string& text, CacheDirection direc
   } else {
     return bad_spec(flag, text, cat("unknown type `", type, "` (expected registry or local)"));
   }
-  if (exporting && spec.cache_mounts) {
-    // The artifact format has room for them (cache_artifact.h "cacheMounts")
-    // and solver/ops/cache_mount_archive.h archives a directory; what is
-    // missing is RUN --mount=type=cache itself.
-    return Error(ErrorCode::unsupported,
-                 cat("--cache-to `", text, "`: cache-mounts=true is not supported yet (kiln has no RUN --mount=type=cache yet)"))
-        .with_hint("leave out cache-mounts=true; the steps' layers are exported without it");
-  }
   return spec;
 }
 

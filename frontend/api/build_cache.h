@@ -33,11 +33,15 @@ struct CacheSpec {
   /// or gzip). Layers are exported as the build made them (--compression),
   /// so an image rebuilt from the cache has the same digest everywhere.
   oci::media::Compression mount_compression = oci::media::Compression::zstd;
-  /// cache-mounts=: on export, also export RUN --mount=type=cache
-  /// directories (default false); on import, restore those the cache
-  /// carries (default true). Not supported yet: kiln has no
-  /// RUN --mount=type=cache, so cache-mounts=true on export is refused and
-  /// an imported cache's mounts are left alone (with a message).
+  /// cache-mounts=: on export, also export the RUN --mount=type=cache
+  /// directories the build's RUN steps mount (every stage's, whatever the
+  /// mode: caches mostly serve builder stages), each as one archive blob
+  /// keyed by the cache's key (default false). On import, restore those the
+  /// cache carries (default true): a cache is restored when a step that runs
+  /// creates it, i.e. only when the store has no directory of that cache
+  /// yet; an existing local cache, even an empty one, is left as it is. A
+  /// blob that cannot be fetched, verified or extracted is a warning and the
+  /// cache starts empty.
   bool cache_mounts = false;
   std::string text;  ///< as given, for messages
 };
@@ -50,7 +54,7 @@ enum class CacheDirection { import, export_ };
 ///   REF   (a bare reference: type=registry)
 /// Errors: usage naming the text and the offending key or value (mode and
 /// compression only on export; a registry cache needs ref=, a local one
-/// dest= or src=); unsupported for cache-mounts=true on export.
+/// dest= or src=).
 Result<CacheSpec> parse_cache_spec(const std::string& text, CacheDirection direction);
 
 /// Prepares, with the invoking user's rights and before kiln enters its

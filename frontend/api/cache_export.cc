@@ -41,7 +41,8 @@ Result<std::string> write_artifact(const cache::Store& store, const CacheSpec& s
 
 }  // namespace
 
-void BuildCache::export_one(const CacheSpec& spec, const std::vector<std::string>& keys) {
+void BuildCache::export_one(const CacheSpec& spec, const std::vector<std::string>& keys,
+                            const std::vector<cache::CacheMountKey>& mounts) {
   std::string what = cat(spec.type == CacheSpec::Type::registry ? spec.ref : spec.dir);
   // A blob must be in the store, or already where the export goes (a layer
   // of an imported cache that was never downloaded, exported back to it).
@@ -85,6 +86,7 @@ void BuildCache::export_one(const CacheSpec& spec, const std::vector<std::string
   if (skipped > 0) {
     log::info("build cache `", what, "`: ", skipped, " step(s) left out: their layers were never downloaded here");
   }
+  export_mounts(spec, mounts, mapping, blobs, seen);
   auto artifact = cache::make_cache_artifact(m_store, mapping, blobs);
   if (!artifact) {
     log::warning("could not export the build cache to `", what, "`: ", artifact.error().render());
@@ -95,7 +97,8 @@ void BuildCache::export_one(const CacheSpec& spec, const std::vector<std::string
     log::warning("could not export the build cache to `", what, "`: ", written.error().render());
     return;
   }
-  log::info("exported the build cache to `", what, "`: ", mapping.records.size(), " step(s)", *written);
+  log::info("exported the build cache to `", what, "`: ", mapping.records.size(), " step(s)",
+            spec.cache_mounts ? cat(", ", mapping.mounts.size(), " cache mount(s)") : std::string(), *written);
 }
 
 }  // namespace kiln::detail

@@ -8,6 +8,7 @@
 #include "registry/artifact.h"
 #include "registry/registry.h"
 #include "solver/cache_key.h"
+#include "solver/ops/cache_mount_archive.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -156,10 +157,7 @@ void BuildCache::import_one(const CacheSpec& spec) {
       m_offers[digest].push_back(Offer{source, *desc});
     }
   }
-  if (!mapping->mounts.empty()) {
-    log::info(what, " carries ", mapping->mounts.size(),
-              " RUN --mount=type=cache director(ies); restoring them is not supported yet");
-  }
+  offer_mounts(spec, source, mapping->mounts, listed);
   log::info("using ", what, ": ", usable.size(), " cached step(s)");
   m_keys.add_source(source->name(), std::move(usable));
   m_sources.push_back(std::move(c.source));
@@ -329,7 +327,8 @@ std::vector<std::string> BuildCache::keys_to_export(const solver::Definition& de
 void BuildCache::finish(const solver::Definition& def, int target, const solver::SolveResult& solved) {
   keep_fetched_hits();
   for (const auto& spec : m_config.cache_to) {
-    export_one(spec, keys_to_export(def, target, solved, spec.mode_max));
+    export_one(spec, keys_to_export(def, target, solved, spec.mode_max),
+               spec.cache_mounts ? solver::ops::build_cache_mount_keys(def, solved) : std::vector<cache::CacheMountKey>());
   }
 }
 

@@ -48,7 +48,7 @@ class CacheSource {
   virtual bool same_place(const CacheSpec& dest) const = 0;
 };
 
-class BuildCache final : public solver::ops::BlobFetcher {
+class BuildCache final : public solver::ops::BlobFetcher, public solver::ops::CacheMountSource {
  public:
   /// Reads each --cache-from cache (warnings for those that fail).
   BuildCache(const cache::Store& store, const BuildConfig& config);
@@ -58,6 +58,16 @@ class BuildCache final : public solver::ops::BlobFetcher {
   cache::KeyIndex& keys() { return m_keys; }
   /// The fetcher for RunnerConfig::blobs (nullptr when nothing was imported).
   solver::ops::BlobFetcher* fetcher() { return m_sources.empty() ? nullptr : this; }
+
+  /// The source for RunnerConfig::cache_mounts (nullptr when no imported
+  /// cache carries RUN --mount=type=cache contents to restore).
+  solver::ops::CacheMountSource* mount_source() { return m_mount_offers.empty() ? nullptr : this; }
+
+  /// Restores an imported cache mount into a new cache directory
+  /// (cache_mount_transfer.cc): the first --cache-from that carries the key
+  /// wins; a blob that cannot be fetched, verified or extracted is a warning
+  /// and that cache starts empty (not tried again in this build).
+  Result<bool> restore(const cache::CacheMountKey& key, const std::string& dir, bool ignore_chown_errors) override;
 
   bool can_fetch(const oci::Digest& digest) const override;
   Result<void> fetch(const std::vector<oci::Digest>& digests) override;
@@ -93,7 +103,13 @@ class BuildCache final : public solver::ops::BlobFetcher {
   void import_one(const CacheSpec& spec);
   Result<void> fetch_one(const oci::Digest& digest);
   void keep_fetched_hits();
-  void export_one(const CacheSpec& spec, const std::vector<std::string>& keys);
+  void export_one(const CacheSpec& spec, const std::vector<std::string>& keys,
+                  const std::vector<cache::CacheMountKey>& mounts);
+  // cache_mount_transfer.cc
+  void offer_mounts(const CacheSpec& spec, CacheSource* source, const std::vector<cache::CacheMountEntry>& mounts,
+                    const std::map<oci::Digest, const oci::Descriptor*>& listed);
+  void export_mounts(const CacheSpec& spec, const std::vector<cache::CacheMountKey>& mounts,
+                     cache::CacheMapping& mapping, std::vector<oci::Descriptor>& blobs, std::set<oci::Digest>& seen);
   std::vector<std::string> keys_to_export(const solver::Definition& def, int target, const solver::SolveResult& solved,
                                           bool max) const;
 
@@ -104,6 +120,13 @@ class BuildCache final : public solver::ops::BlobFetcher {
   std::vector<std::unique_ptr<CacheSource>> m_sources;
   std::map<oci::Digest, std::vector<Offer>> m_offers;  // blob -> who has it, in --cache-from order
   mutable std::mutex m_mutex;
+  struct MountOffer {
+    std::string id;
+    CacheSource* source;
+    oci::Descriptor descriptor;
+  };
+  std::map<std::string, MountOffer> m_mount_offers;  // CacheMountKey::hex() -> the first cache carrying it
+  std::set<std::string> m_mounts_failed;             // hex: restoring failed once, not tried again
   std::set<oci::Digest> m_rejected;
   bool m_new_rejections = false;
   int m_blobs_fetched = 0;

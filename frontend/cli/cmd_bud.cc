@@ -397,7 +397,7 @@ Handler setup_bud(CLI::App& sub) {
                  "Import a build cache: type=registry,ref=REF | type=local,src=DIR[,tag=T] (repeatable)");
   sub.add_option("--cache-to", o->cache_to,
                  "Export the build cache: type=registry,ref=REF | type=local,dest=DIR "
-                 "[,mode=min|max][,tag=T]");
+                 "[,mode=min|max][,tag=T][,cache-mounts=true][,compression=zstd|gzip]");
   sub.add_option("--secret", o->secrets, "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR");
   sub.add_option("--ssh", o->ssh, "SSH agent for RUN --mount=type=ssh: default, default=SOCKET or ID=SOCKET");
   sub.add_flag("--push", o->push, "Push the image to the registries its -t names give, after the build");

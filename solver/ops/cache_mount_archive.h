@@ -7,10 +7,14 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "cache/cache_mounts.h"
 #include "cache/store.h"
 #include "oci/descriptor.h"
 #include "oci/media_types.h"
+#include "solver/definition.h"
+#include "solver/solve.h"
 
 namespace kiln::solver::ops {
 
@@ -28,5 +32,21 @@ Result<oci::Descriptor> archive_directory(const cache::Store& store, const std::
 /// invalid_input for an unsafe entry.
 Result<void> restore_directory(const cache::Store& store, const oci::Digest& digest, const std::string& dir,
                                bool ignore_chown_errors);
+
+/// A mount target made absolute against the step's working directory and
+/// cleaned (BuildKit): "x" in /work -> "/work/x".
+std::string absolute_mount_target(const std::string& target, const std::string& cwd);
+
+/// The key of the cache a RUN --mount=type=cache uses (run_mounts.h): id
+/// (default: `target`, already absolute), seed (`from_key`, the cache key of
+/// the `from` state, "" when none, and `source` with it) and the owner and
+/// mode of a new cache's top directory (default 0:0 0755).
+cache::CacheMountKey cache_mount_key(const MountSpec& mount, const std::string& target, const std::string& from_key);
+
+/// The keys of every cache the RUN steps of `def` that `solved` covers
+/// mount (each once, in op order), as the runner computes them: for
+/// `--cache-to ...,cache-mounts=true`. Steps that were cache hits count
+/// too (their caches are the build's). Mounts without a target are skipped.
+std::vector<cache::CacheMountKey> build_cache_mount_keys(const Definition& def, const SolveResult& solved);
 
 }  // namespace kiln::solver::ops

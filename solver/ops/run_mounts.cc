@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "solver/ops/cache_mount_archive.h"
 #include "solver/ops/copy_engine.h"
 #include "solver/ops/copy_root.h"
 #include "util/file.h"
@@ -40,7 +41,7 @@ Result<std::string> absolute_target(const solver::MountSpec& m, const std::strin
   if (t.empty()) {
     return invalid_mount(m, "no target");
   }
-  std::string abs = path_clean(t[0] == '/' ? t : path_join(cwd.empty() ? "/" : cwd, t));
+  std::string abs = absolute_mount_target(t, cwd);
   if (abs == "/") {
     return invalid_mount(m, "cannot mount on `/`");
   }
@@ -124,19 +125,28 @@ Result<void> add_bind(StepCtx& s, const solver::MountSpec& m, const std::string&
 }
 
 Result<void> add_cache(StepCtx& s, const solver::MountSpec& m, const std::string& target) {
-  cache::CacheMountKey key;
-  key.id = m.id.empty() ? target : m.id;
-  key.uid = m.uid.value_or(0);
-  key.gid = m.gid.value_or(0);
-  key.mode = m.mode.value_or(0755);
-  cache::SeedFn seed;
+  cache::CacheMountKey key =
+      cache_mount_key(m, target, m.from_input > 0 ? s.inputs.at(static_cast<size_t>(m.from_input))->key : "");
   std::optional<BuildRunner::Impl::MountRoot> root;
   if (m.from_input > 0) {
-    key.from = s.inputs.at(static_cast<size_t>(m.from_input))->key;
-    key.source = m.source;
     KILN_TRY_ASSIGN(root, input_root(s, m));
-    seed = [&s, &root, &m](const std::string& dir) { return copy_tree(s, *root, m.source, dir, "/"); };
   }
+  // A new directory starts from an imported build cache's copy when one
+  // carries this cache (RunnerConfig::cache_mounts), else from the seed.
+  CacheMountSource* imported = s.impl.config.cache_mounts;
+  bool ignore_chown = s.impl.config.ignore_chown_errors;
+  cache::SeedFn seed = [&s, &root, &m, &key, imported, ignore_chown](const std::string& dir) -> Result<void> {
+    if (imported != nullptr) {
+      KILN_TRY_ASSIGN(bool restored, imported->restore(key, dir, ignore_chown));
+      if (restored) {
+        return {};
+      }
+    }
+    if (root) {
+      return copy_tree(s, *root, m.source, dir, "/");
+    }
+    return {};
+  };
   KILN_TRY_ASSIGN(cache::CacheSharing sharing, cache::parse_cache_sharing(m.sharing));
   cache::CacheMounts caches(s.impl.config.store->cache_mounts_dir());
   KILN_TRY_ASSIGN(cache::CacheLease lease, caches.acquire(key, sharing, seed).context(cat("cache `", key.id, "`")));

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "cache/cache_mounts.h"
 #include "cache/store.h"
 #include "executor/mounts.h"
 #include "executor/sandbox.h"
@@ -55,6 +56,26 @@ class BlobFetcher {
   virtual Result<void> fetch(const std::vector<oci::Digest>& digests) = 0;
 };
 
+/// The contents of RUN --mount=type=cache directories an imported build
+/// cache carries (`bud --cache-from`, exported with `--cache-to
+/// ...,cache-mounts=true`). Consulted only when a step creates a cache
+/// directory the store does not have yet: an existing local cache always
+/// wins, and is never merged with or replaced by an imported one.
+/// Implemented by frontend/api.
+class CacheMountSource {
+ public:
+  virtual ~CacheMountSource() = default;
+  /// Fills `dir` (a new, empty cache directory not visible to any step yet,
+  /// owned and moded per `key`) with the imported contents of cache `key`.
+  /// True when it did. False when no imported cache carries `key`, or when
+  /// fetching or extracting failed: that is logged as a warning and `dir` is
+  /// left empty again (the caller then seeds it as it would have). Runs
+  /// inside kiln's user namespace; thread-safe. Errors: only when `dir`
+  /// could not be emptied after a failed restore (io naming it): the caller
+  /// must then not use `dir`.
+  virtual Result<bool> restore(const cache::CacheMountKey& key, const std::string& dir, bool ignore_chown_errors) = 0;
+};
+
 struct RunnerConfig {
   const cache::Store* store = nullptr;
   /// Build contexts by name ("context" = the main one) -> directory.
@@ -76,6 +97,8 @@ struct RunnerConfig {
   unsigned step_timeout_seconds = 0;
   /// Imported build caches' blobs (nullptr: none). Not owned.
   BlobFetcher* blobs = nullptr;
+  /// Imported build caches' cache-mount contents (nullptr: none). Not owned.
+  CacheMountSource* cache_mounts = nullptr;
 };
 
 class BuildRunner final : public OpRunner {

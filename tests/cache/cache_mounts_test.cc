@@ -152,5 +152,20 @@ TEST_F(CacheMountsTest, FailedSeedLeavesNoDirectory) {
   }
 }
 
+TEST_F(CacheMountsTest, OpenExistingCreatesNothingAndSharesTheDirectory) {
+  CacheMounts caches(m_root);
+  auto none = caches.open_existing(key("absent"));
+  ASSERT_TRUE(none) << none.error().render();
+  EXPECT_FALSE(none->has_value());
+  EXPECT_FALSE(path_exists(path_join(m_root, key("absent").hex())));
+  auto user = caches.acquire(key("dl"), CacheSharing::shared, {});
+  ASSERT_TRUE(user);
+  ASSERT_TRUE(write_file(path_join(user->dir, "f"), "hi"));
+  auto open = caches.open_existing(key("dl"));  // held shared: a shared user does not block it
+  ASSERT_TRUE(open && open->has_value());
+  EXPECT_EQ((*open)->dir, user->dir);
+  EXPECT_EQ(*read_file(path_join((*open)->dir, "f")), "hi");
+}
+
 }  // namespace
 }  // namespace kiln::cache

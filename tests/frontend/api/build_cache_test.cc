@@ -20,11 +20,12 @@ TEST(BuildCacheTest, ParsesRegistryExportWithEveryKey) {
   EXPECT_FALSE(s->cache_mounts);
 }
 
-TEST(BuildCacheTest, ExportingCacheMountsIsNotSupportedYet) {
-  auto s = parse_cache_spec("type=registry,ref=reg.example/c:1,cache-mounts=true", CacheDirection::export_);
-  ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code(), ErrorCode::unsupported);
-  EXPECT_NE(s.error().render().find("cache-mounts=true is not supported yet"), std::string::npos) << s.error().render();
+TEST(BuildCacheTest, ExportsCacheMountsWhenAsked) {
+  for (const char* text : {"type=registry,ref=reg.example/c:1,cache-mounts=true", "type=local,dest=/tmp/c,cache-mounts=1"}) {
+    auto s = parse_cache_spec(text, CacheDirection::export_);
+    ASSERT_TRUE(s) << text << ": " << s.error().render();
+    EXPECT_TRUE(s->cache_mounts) << text;
+  }
 }
 
 TEST(BuildCacheTest, ExportDefaultsAreMinZstdWithoutMounts) {

@@ -58,5 +58,58 @@ TEST_F(CacheMountArchiveTest, RestoreOfAMissingBlobFails) {
   EXPECT_FALSE(path_exists(path("out")));
 }
 
+TEST(CacheMountKeysTest, KeysFollowTheRunnersRules) {
+  EXPECT_EQ(absolute_mount_target("x/../y", "/work"), "/work/y");
+  EXPECT_EQ(absolute_mount_target("/var/cache/x/", "/work"), "/var/cache/x");
+  EXPECT_EQ(absolute_mount_target("rel", ""), "/rel");
+  MountSpec m;
+  m.type = "cache";
+  m.target = "/var/cache/x";
+  cache::CacheMountKey k = cache_mount_key(m, "/var/cache/x", "ignored without from");
+  EXPECT_EQ(k.id, "/var/cache/x");  // the id defaults to the target
+  EXPECT_EQ(k.from, "");
+  EXPECT_EQ(k.mode, 0755u);
+  m.id = "dl";
+  m.from_input = 1;
+  m.source = "/seed";
+  m.uid = 7;
+  k = cache_mount_key(m, "/var/cache/x", "key-of-seed");
+  EXPECT_EQ(k.id, "dl");
+  EXPECT_EQ(k.from, "key-of-seed");
+  EXPECT_EQ(k.source, "/seed");
+  EXPECT_EQ(k.uid, 7u);
+}
+
+TEST(CacheMountKeysTest, EveryCacheOfTheSolvedRunStepsOnce) {
+  Definition def;
+  def.ops.push_back(Op{ScratchSource{}, {}, {}});
+  Exec run;
+  run.cwd = "/work";
+  MountSpec cache;
+  cache.type = "cache";
+  cache.target = "pkgs";
+  cache.id = "dl";
+  MountSpec tmpfs;
+  tmpfs.type = "tmpfs";
+  tmpfs.target = "/tmp";
+  run.mounts = {cache, tmpfs};
+  def.ops.push_back(Op{run, {0}, {}});
+  def.ops.push_back(Op{run, {1}, {}});  // the same cache again
+  MountSpec other = cache;
+  other.id.clear();
+  run.mounts = {other};
+  def.ops.push_back(Op{run, {2}, {}});  // not solved: not counted
+  SolveResult solved;
+  solved.keys = {"k0", "k1", "k2", ""};
+  solved.results = {OpResult{}, OpResult{}, OpResult{}, std::nullopt};
+  auto keys = build_cache_mount_keys(def, solved);
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].id, "dl");
+  solved.results[3] = OpResult{};
+  keys = build_cache_mount_keys(def, solved);
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[1].id, "/work/pkgs");
+}
+
 }  // namespace
 }  // namespace kiln::solver::ops
