@@ -62,6 +62,22 @@ class StepwiseRunMountTest : public RunMountTest {
   std::string m_host;
 };
 
+// A rw volume container root cannot write to (here: 0555) gets a warning
+// naming the host id; a writable one and a read-only one get none.
+TEST_F(StepwiseRunMountTest, UnwritableVolumeIsWarnedAbout) {
+  auto fine = run({"-v", m_host + ":/kv-vol"}, "true");
+  EXPECT_EQ(fine.status, 0) << fine.describe();
+  EXPECT_FALSE(has(fine.err, "cannot write")) << fine.err;
+  std::string locked = make_dir("locked");
+  ASSERT_EQ(::chmod(locked.c_str(), 0555), 0);
+  auto warned = run({"-v", locked + ":/kv-locked"}, "true");
+  EXPECT_EQ(warned.status, 0) << warned.describe();
+  EXPECT_TRUE(has(warned.err, "cannot write to `" + locked + "`")) << warned.err;
+  EXPECT_TRUE(has(warned.err, "host uid ")) << warned.err;
+  auto ro = run({"-v", locked + ":/kv-locked:ro"}, "true");
+  EXPECT_FALSE(has(ro.err, "cannot write")) << ro.err;
+}
+
 TEST_F(StepwiseRunMountTest, VolumeWritesReachTheHostDirectoryAndRunEveryTime) {
   EXPECT_EQ(run_ok({"--volume", m_host + ":/kv-vol"}, "cat /kv-vol/in.txt; echo one >> /kv-vol/log"), "from the host");
   // Same command again: a written-through step is never a cache hit.
