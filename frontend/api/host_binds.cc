@@ -66,22 +66,18 @@ Result<void> bind_host_path(RunMount& mount, const std::string& host_path, const
 
 namespace {
 
-// Whether container root (the host id kiln's namespace maps it to) may write
-// into directory `path`, from its owner, group and mode bits (ACLs and
+// Whether container root (host uid/gid `m` maps it to) may write into
+// directory `path`, from its owner, group and mode bits (ACLs and
 // supplementary groups aside: this only decides whether to warn).
-bool container_root_can_write(const std::string& path) {
-  if (executor::in_kiln_namespace()) {
-    return ::access(path.c_str(), W_OK) == 0;
-  }
-  auto mapping = executor::compute_id_mapping();
+bool container_root_can_write(const std::string& path, const executor::IdMapping& m) {
   struct stat st {};
-  if (!mapping || ::stat(path.c_str(), &st) != 0) {
+  if (::stat(path.c_str(), &st) != 0) {
     return true;
   }
-  if (st.st_uid == mapping->host_root_uid()) {
+  if (st.st_uid == m.host_root_uid()) {
     return (st.st_mode & S_IWUSR) != 0;
   }
-  if (st.st_gid == mapping->host_root_gid()) {
+  if (st.st_gid == m.host_root_gid()) {
     return (st.st_mode & S_IWGRP) != 0;
   }
   return (st.st_mode & S_IWOTH) != 0;
@@ -101,12 +97,16 @@ Result<RunMount> volume_mount(const VolumeFlag& flag, const std::string& context
   KILN_TRY(bind_host_path(m, flag.source, context_name, config).context(cat("--volume `", flag.source, ":",
                                                                            flag.target, "`")));
   std::string dir = config.contexts[context_name];
-  if (!flag.read_only && !container_root_can_write(dir)) {
-    auto mapping = executor::in_kiln_namespace() ? executor::current_id_mapping() : executor::compute_id_mapping();
-    std::string who = mapping ? cat("host uid ", mapping->host_root_uid()) : std::string("its host id");
-    log::warning("--volume `", flag.source, ":", flag.target, "`: container root (", who,
-                 ", never host root) cannot write to `", dir, "`, so writes there will fail; make the directory "
-                 "writable for ", who, " or mount it `:ro`.");
+  if (!flag.read_only) {
+    bool inside = executor::in_kiln_namespace();  // inside, stat shows container ids: ask the kernel
+    auto mapping = inside ? executor::current_id_mapping() : executor::compute_id_mapping();
+    bool writable = inside ? ::access(dir.c_str(), W_OK) == 0 : !mapping || container_root_can_write(dir, *mapping);
+    if (mapping && !writable) {
+      std::string who = cat("host uid ", mapping->host_root_uid());
+      log::warning("--volume `", flag.source, ":", flag.target, "`: container root (", who,
+                   ", never host root) cannot write to `", dir, "`, so writes there will fail; make the "
+                   "directory writable for ", who, " or mount it `:ro`.");
+    }
   }
   return m;
 }
