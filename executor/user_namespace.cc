@@ -239,22 +239,23 @@ Result<void> enter_by_reexec(const IdMapping& mapping, char** argv) {
 Result<void> enter_by_fork(const IdMapping& mapping) {
   // Whatever sits in stdio buffers would otherwise be written twice.
   std::fflush(nullptr);
-  int ready[2], go[2], err[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+  // go: parent -> child (maps written); err: child -> parent, the unshare
+  // errno first, then a credential errno or EOF (it went on).
+  int go[2], err[2];
+  if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
     return Error::from_errno("create pipes for kiln's user namespace");
   }
-  UniqueFd ready_r(ready[0]), ready_w(ready[1]), go_r(go[0]), go_w(go[1]), err_r(err[0]), err_w(err[1]);
+  UniqueFd go_r(go[0]), go_w(go[1]), err_r(err[0]), err_w(err[1]);
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     return Error::from_errno("fork kiln's namespace process");
   }
   if (pid == 0) {
-    ready_r.reset();
     go_w.reset();
     err_r.reset();
     int e = ::unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 0 : errno;
-    if (::write(ready_w.get(), &e, sizeof e) != sizeof e || e != 0) {
+    if (::write(err_w.get(), &e, sizeof e) != sizeof e || e != 0) {
       std::_Exit(1);
     }
     char byte = 0;
@@ -273,11 +274,10 @@ Result<void> enter_by_fork(const IdMapping& mapping) {
     ::setenv(k_userns_env, mode_name(mapping.mode), 1);
     return {};
   }
-  ready_w.reset();
   go_r.reset();
   err_w.reset();
   int child_errno = EIO;
-  if (::read(ready_r.get(), &child_errno, sizeof child_errno) != sizeof child_errno || child_errno != 0) {
+  if (::read(err_r.get(), &child_errno, sizeof child_errno) != sizeof child_errno || child_errno != 0) {
     ::waitpid(pid, nullptr, 0);
     return namespace_error(child_errno);
   }
